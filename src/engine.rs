@@ -1,0 +1,197 @@
+//! Runs every enabled rule over the subjects it applies to, in parallel,
+//! and gathers results: tallies per rule (for the score) and findings.
+
+use crate::catalog::{RuleMeta, Scope};
+use crate::inventory::Inventory;
+use crate::path::FieldPath;
+use crate::rules::{Check, Ctx, Outcome, RuleImpl, Violation, Workload};
+use crate::settings::Settings;
+use crate::yaml::Pos;
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// A rule selected for this run: its words and its logic.
+#[derive(Clone, Copy)]
+pub struct ActiveRule {
+    pub meta: &'static RuleMeta,
+    pub imp: RuleImpl,
+}
+
+/// What a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    Object(usize),
+    Namespace(String),
+    Cluster,
+}
+
+/// One failure, located.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// Index into the active rules.
+    pub rule: usize,
+    pub message: String,
+    pub subject: Subject,
+    /// The object the finding points at, if any.
+    pub object: Option<usize>,
+    pub path: FieldPath,
+    pub file: Option<Arc<str>>,
+    pub pos: Pos,
+}
+
+/// Per rule: how many subjects passed, failed, and could not be judged.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    pub passed: usize,
+    pub failed: usize,
+    /// Failures whose findings are all suppressed (filled in by suppression).
+    pub suppressed: usize,
+    /// Reasons a subject could not be judged, with counts, in first-seen order.
+    pub not_evaluated: Vec<(String, usize)>,
+}
+
+impl Tally {
+    pub fn evaluated(&self) -> usize {
+        self.passed + self.failed
+    }
+    pub fn not_evaluated_count(&self) -> usize {
+        self.not_evaluated.iter().map(|(_, n)| n).sum()
+    }
+    fn add_reason(&mut self, reason: String) {
+        match self.not_evaluated.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => self.not_evaluated.push((reason, 1)),
+        }
+    }
+}
+
+pub struct Results {
+    pub rules: Vec<ActiveRule>,
+    pub tallies: Vec<Tally>,
+    pub findings: Vec<Finding>,
+    /// Per finding's subject, whether the subject failed (for suppression
+    /// bookkeeping): (rule, subject) → number of findings.
+    pub failed_subjects: Vec<(usize, Subject)>,
+}
+
+enum Work {
+    Object(usize),
+    Namespace(String),
+    Cluster,
+}
+
+/// Runs `rules` over `inv`.
+pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Results {
+    let cx = Ctx { inv, settings };
+    let cluster_rules_run = settings.live || settings.cluster_profile;
+
+    let mut work: Vec<Work> = (0..inv.objects.len()).map(Work::Object).collect();
+    work.extend(
+        inv.workload_namespaces()
+            .map(|n| Work::Namespace(n.to_string())),
+    );
+    work.push(Work::Cluster);
+
+    let workload_set: std::collections::HashSet<usize> =
+        inv.workload_indexes().iter().copied().collect();
+
+    // Each unit of work yields (rule index, subject, outcome) triples.
+    let outcomes: Vec<(usize, Subject, Outcome)> = work
+        .par_iter()
+        .flat_map_iter(|w| {
+            let mut out = Vec::new();
+            for (ri, r) in rules.iter().enumerate() {
+                let (subject, outcome) = match (w, r.imp.check) {
+                    (Work::Object(i), Check::Object(kinds, f)) => {
+                        let o = &inv.objects[*i];
+                        if !kinds.is_empty() && !kinds.contains(&o.kind.as_str()) {
+                            continue;
+                        }
+                        (Subject::Object(*i), f(&cx, o))
+                    }
+                    (Work::Object(i), Check::Pod(f)) => {
+                        if !workload_set.contains(i) {
+                            continue;
+                        }
+                        let Some(wl) = Workload::of(&inv.objects[*i], *i) else {
+                            continue;
+                        };
+                        (Subject::Object(*i), f(&cx, &wl))
+                    }
+                    (Work::Namespace(ns), Check::Namespace(f)) => {
+                        (Subject::Namespace(ns.clone()), f(&cx, ns))
+                    }
+                    (Work::Cluster, Check::Cluster(f)) => {
+                        if !cluster_rules_run {
+                            continue;
+                        }
+                        (Subject::Cluster, f(&cx))
+                    }
+                    _ => continue,
+                };
+                if outcome != Outcome::Skip {
+                    out.push((ri, subject, outcome));
+                }
+            }
+            out
+        })
+        .collect();
+
+    let mut tallies = vec![Tally::default(); rules.len()];
+    let mut findings = Vec::new();
+    let mut failed_subjects = Vec::new();
+    for (ri, subject, outcome) in outcomes {
+        let t = &mut tallies[ri];
+        match outcome {
+            Outcome::Skip => {}
+            Outcome::Pass => t.passed += 1,
+            Outcome::NotEvaluated(reason) => t.add_reason(reason),
+            Outcome::Fail(vs) => {
+                t.failed += 1;
+                failed_subjects.push((ri, subject.clone()));
+                for v in vs {
+                    findings.push(locate(inv, ri, &subject, v));
+                }
+            }
+        }
+    }
+    // Scope `cluster` rules not run for static input are reported once, so
+    // the report says why they are absent instead of hiding them.
+    if !cluster_rules_run {
+        for (ri, r) in rules.iter().enumerate() {
+            if r.meta.scope == Scope::Cluster {
+                tallies[ri]
+                    .add_reason("cluster rule: runs with --live or --cluster-profile".into());
+            }
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.file, a.pos, a.rule, &a.message).cmp(&(&b.file, b.pos, b.rule, &b.message))
+    });
+    Results {
+        rules,
+        tallies,
+        findings,
+        failed_subjects,
+    }
+}
+
+fn locate(inv: &Inventory, rule: usize, subject: &Subject, v: Violation) -> Finding {
+    let object = v.object.or(match subject {
+        Subject::Object(i) => Some(*i),
+        _ => None,
+    });
+    let (file, pos) = match object.and_then(|i| inv.objects.get(i)) {
+        Some(o) => o.locate(&v.path),
+        None => (None, Pos::NONE),
+    };
+    Finding {
+        rule,
+        message: v.message,
+        subject: subject.clone(),
+        object,
+        path: v.path,
+        file,
+        pos,
+    }
+}

@@ -1,0 +1,196 @@
+//! The inventory indexes objects once so relation, namespace and cluster
+//! rules ask questions ("which PDBs are in this namespace?") in constant or
+//! per-namespace time, never by scanning every object per object.
+//! It also knows which kinds could not be seen, and why.
+
+use crate::object::Object;
+use crate::rules::Workload;
+use crate::yaml::Node;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Static,
+    Live,
+}
+
+#[derive(Default)]
+pub struct Inventory {
+    pub objects: Vec<Object>,
+    by_kind: HashMap<String, Vec<usize>>,
+    by_ns_kind: HashMap<(String, String), Vec<usize>>,
+    by_name: HashMap<(String, String, String), usize>,
+    /// Objects carrying a pod spec that are judged themselves (not owned
+    /// by a controller that is also in the inventory).
+    workloads: Vec<usize>,
+    /// Workloads by namespace (the keys: namespaces holding workloads).
+    workloads_by_ns: BTreeMap<String, Vec<usize>>,
+    pub mode: Option<Mode>,
+    /// Live: kinds the server listed successfully (an empty list counts).
+    pub listed: HashSet<String>,
+    /// Live: kinds that could not be listed, with the reason.
+    pub unavailable: HashMap<String, String>,
+    /// Live: the server's version (`v1.30.2`).
+    pub server_version: Option<String>,
+    components: OnceLock<crate::components::Detected>,
+}
+
+impl Inventory {
+    pub fn new(objects: Vec<Object>, mode: Mode) -> Inventory {
+        let mut inv = Inventory {
+            objects,
+            mode: Some(mode),
+            ..Default::default()
+        };
+        for (i, o) in inv.objects.iter().enumerate() {
+            inv.by_kind.entry(o.kind.clone()).or_default().push(i);
+            let ns = o.effective_namespace().unwrap_or("").to_string();
+            inv.by_ns_kind
+                .entry((ns.clone(), o.kind.clone()))
+                .or_default()
+                .push(i);
+            inv.by_name.insert((o.kind.clone(), ns, o.name.clone()), i);
+        }
+        let workloads: Vec<usize> = (0..inv.objects.len())
+            .filter(|&i| {
+                crate::rules::pod::pod_spec_location(&inv.objects[i].kind).is_some()
+                    && !inv.owned_by_listed_controller(i)
+            })
+            .collect();
+        for &i in &workloads {
+            if let Some(ns) = inv.objects[i].effective_namespace() {
+                inv.workloads_by_ns
+                    .entry(ns.to_string())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        inv.workloads = workloads;
+        inv
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode.unwrap_or(Mode::Static)
+    }
+
+    /// A Pod/ReplicaSet/Job whose controlling owner is in the inventory is
+    /// judged through that owner, once.
+    fn owned_by_listed_controller(&self, i: usize) -> bool {
+        let o = &self.objects[i];
+        let ns = o.effective_namespace().unwrap_or("");
+        o.root
+            .at(&["metadata", "ownerReferences"])
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .any(|r| {
+                r.get("controller").and_then(Node::as_bool) == Some(true)
+                    && match (
+                        r.get("kind").and_then(Node::as_str),
+                        r.get("name").and_then(Node::as_str),
+                    ) {
+                        (Some(k), Some(n)) => self.by_name.contains_key(&(
+                            k.to_string(),
+                            ns.to_string(),
+                            n.to_string(),
+                        )),
+                        _ => false,
+                    }
+            })
+    }
+
+    /// Objects of a kind.
+    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = (usize, &'a Object)> + 'a {
+        self.by_kind
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(move |&i| (i, &self.objects[i]))
+    }
+
+    /// Objects of a kind in a namespace (`""` for cluster-scoped kinds).
+    pub fn in_namespace<'a>(
+        &'a self,
+        ns: &str,
+        kind: &str,
+    ) -> impl Iterator<Item = (usize, &'a Object)> + 'a {
+        self.by_ns_kind
+            .get(&(ns.to_string(), kind.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(move |&i| (i, &self.objects[i]))
+    }
+
+    pub fn get(&self, kind: &str, ns: &str, name: &str) -> Option<(usize, &Object)> {
+        self.by_name
+            .get(&(kind.to_string(), ns.to_string(), name.to_string()))
+            .map(|&i| (i, &self.objects[i]))
+    }
+
+    pub fn has_kind(&self, kind: &str) -> bool {
+        self.by_kind.get(kind).is_some_and(|v| !v.is_empty())
+    }
+
+    /// Whether a relation rule can judge against `kind`: `Err(reason)` when
+    /// it cannot (absent from static input, or the server refused the list).
+    pub fn related(&self, kind: &str) -> Result<(), String> {
+        if let Some(reason) = self.unavailable.get(kind) {
+            return Err(format!("{kind} could not be listed: {reason}"));
+        }
+        match self.mode() {
+            Mode::Live if self.listed.contains(kind) => Ok(()),
+            Mode::Live if self.has_kind(kind) => Ok(()),
+            Mode::Live => Err(format!("{kind} was not listed")),
+            Mode::Static if self.has_kind(kind) => Ok(()),
+            Mode::Static => Err(format!("no {kind} in the input")),
+        }
+    }
+
+    /// Like `related`, for any of several kinds (e.g. HPA or KEDA ScaledObject).
+    pub fn related_any(&self, kinds: &[&str]) -> Result<(), String> {
+        let mut reasons = Vec::new();
+        for k in kinds {
+            match self.related(k) {
+                Ok(()) => return Ok(()),
+                Err(r) => reasons.push(r),
+            }
+        }
+        Err(reasons.join("; "))
+    }
+
+    /// Workloads judged by pod rules, as views.
+    pub fn workloads(&self) -> impl Iterator<Item = Workload<'_>> {
+        self.workloads
+            .iter()
+            .filter_map(move |&i| Workload::of(&self.objects[i], i))
+    }
+
+    pub fn workload_indexes(&self) -> &[usize] {
+        &self.workloads
+    }
+
+    /// Workloads of one namespace.
+    pub fn workloads_in<'a>(&'a self, ns: &str) -> impl Iterator<Item = Workload<'a>> + 'a {
+        self.workloads_by_ns
+            .get(ns)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(move |&i| Workload::of(&self.objects[i], i))
+    }
+
+    /// Namespaces that hold workloads (including those only named in
+    /// `metadata.namespace`).
+    pub fn workload_namespaces(&self) -> impl Iterator<Item = &str> {
+        self.workloads_by_ns.keys().map(String::as_str)
+    }
+
+    /// Installed components (Velero, Prometheus, Kyverno...), detected once.
+    pub fn components(&self) -> &crate::components::Detected {
+        self.components
+            .get_or_init(|| crate::components::detect(self))
+    }
+}

@@ -1,0 +1,20 @@
+//! kready: audits Kubernetes manifests and clusters for production readiness.
+//!
+//! The flow, one module per stage:
+//! `source` → `inventory` → `engine` (running `rules`) → `score` → `report`.
+
+pub mod catalog;
+pub mod components;
+pub mod diagnostic;
+pub mod engine;
+pub mod inventory;
+pub mod object;
+pub mod path;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod score;
+pub mod selector;
+pub mod settings;
+pub mod source;
+pub mod yaml;

@@ -1,0 +1,127 @@
+//! Field paths: what rules return to say *which* field is wrong. The source
+//! resolves a path to a line and column; rules never see files.
+
+use crate::yaml::{Node, Pos, Value};
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldPath(pub Vec<Seg>);
+
+impl FieldPath {
+    pub fn root() -> Self {
+        FieldPath(Vec::new())
+    }
+
+    /// `FieldPath::of(&["spec", "template"])`
+    pub fn of(keys: &[&str]) -> Self {
+        FieldPath(keys.iter().map(|k| Seg::Key((*k).to_string())).collect())
+    }
+
+    pub fn key(&self, k: &str) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Key(k.to_string()));
+        p
+    }
+
+    pub fn keys(&self, ks: &[&str]) -> Self {
+        let mut p = self.clone();
+        p.0.extend(ks.iter().map(|k| Seg::Key((*k).to_string())));
+        p
+    }
+
+    pub fn idx(&self, i: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Index(i));
+        p
+    }
+
+    /// Position of the deepest part of the path that exists in `root`: the
+    /// field itself when present, else its nearest existing parent. Map
+    /// entries resolve to their key (`privileged:`), items to the item.
+    pub fn resolve(&self, root: &Node) -> Pos {
+        let mut node = root;
+        let mut pos = root.pos;
+        for seg in &self.0 {
+            match (seg, &node.value) {
+                (Seg::Key(k), Value::Map(m)) => {
+                    match m.entries.iter().rev().find(|(mk, _)| &mk.text == k) {
+                        Some((mk, v)) => {
+                            pos = mk.pos;
+                            node = v;
+                        }
+                        None => break,
+                    }
+                }
+                (Seg::Index(i), Value::Seq(s)) => match s.get(*i) {
+                    Some(v) => {
+                        pos = v.pos;
+                        node = v;
+                    }
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        pos
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k)
+                    if k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+                {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                Seg::Key(k) => write!(f, "[{k:?}]")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{load, Limits};
+
+    #[test]
+    fn resolves_to_field_or_nearest_parent() {
+        let root = load(
+            "spec:\n  containers:\n  - name: a\n    securityContext:\n      privileged: true\n",
+            &Limits::default(),
+        )
+        .docs
+        .remove(0)
+        .root;
+        let p = FieldPath::of(&["spec", "containers"])
+            .idx(0)
+            .keys(&["securityContext", "privileged"]);
+        assert_eq!(p.resolve(&root), Pos { line: 5, col: 7 });
+        let missing = FieldPath::of(&["spec", "containers"])
+            .idx(0)
+            .keys(&["resources", "limits"]);
+        assert_eq!(missing.resolve(&root), Pos { line: 3, col: 5 });
+        assert_eq!(
+            p.to_string(),
+            "spec.containers[0].securityContext.privileged"
+        );
+        assert_eq!(
+            FieldPath::of(&["metadata", "annotations", "a.b/c"]).to_string(),
+            "metadata.annotations[\"a.b/c\"]"
+        );
+    }
+}

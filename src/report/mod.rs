@@ -1,0 +1,390 @@
+//! One result set, rendered in every format. `Report` is the JSON schema
+//! (`kready.report/v1`, see `schemas/kready-report-v1.schema.json`); the
+//! other renderers read the same struct and decide nothing themselves.
+
+pub mod json;
+pub mod markdown;
+pub mod sarif;
+pub mod table;
+
+use crate::catalog::{Pillar, Severity};
+use crate::diagnostic::Diagnostic;
+use crate::engine::{Results, Subject};
+use crate::inventory::Inventory;
+use crate::score;
+use crate::settings::Settings;
+use crate::source::{Skipped, Stats};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+
+pub const SCHEMA: &str = "kready.report/v1";
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub scan: ScanInfo,
+    pub summary: Summary,
+    pub score: ScoreOut,
+    pub coverage: Coverage,
+    pub rules: Vec<RuleOut>,
+    pub findings: Vec<FindingOut>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanInfo {
+    /// `static` or `live`.
+    pub mode: &'static str,
+    pub kubernetes_version: String,
+    pub pss_level: crate::settings::PssLevel,
+    pub pss_version: String,
+    pub cluster_profile: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    #[serde(flatten)]
+    pub input: Stats,
+    /// Unsuppressed findings.
+    pub findings: usize,
+    pub suppressed: usize,
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Input diagnostics by level.
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreOut {
+    /// Mean of the pillar scores that exist; null when nothing was evaluated.
+    pub overall: Option<f64>,
+    pub grade: Option<&'static str>,
+    pub pillars: Vec<PillarOut>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PillarOut {
+    pub pillar: Pillar,
+    pub score: Option<f64>,
+    pub grade: Option<&'static str>,
+    /// Rules of this pillar that evaluated at least one subject.
+    pub rules_evaluated: usize,
+    pub rules_enabled: usize,
+    pub findings: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Coverage {
+    pub rules_enabled: usize,
+    /// Rules that evaluated at least one subject.
+    pub rules_evaluated: usize,
+    /// Rules with some subjects not evaluated, and why.
+    pub not_evaluated: Vec<NotEvaluatedOut>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotEvaluatedOut {
+    pub rule: String,
+    pub reason: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleOut {
+    pub id: String,
+    pub title: String,
+    pub pillar: Pillar,
+    pub severity: Severity,
+    pub scope: crate::catalog::Scope,
+    pub passed: usize,
+    pub failed: usize,
+    pub suppressed: usize,
+    pub not_evaluated: usize,
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// Field path inside the object (`spec.template.spec.containers[0].image`).
+    pub path: String,
+}
+
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingOut {
+    pub rule_id: String,
+    pub title: String,
+    pub pillar: Pillar,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectRef>,
+    /// For namespace-scope findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub location: LocationOut,
+    /// Stable across unrelated edits: rule, object and field, not line.
+    pub fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<SuppressionOut>,
+}
+
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct SuppressionOut {
+    /// `annotation`, `config` or `default-exemption`.
+    pub kind: String,
+    pub justification: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// Suppression decisions per finding index (filled by the config stage).
+pub type Suppressions = HashMap<usize, SuppressionOut>;
+
+pub struct BuildInput<'a> {
+    pub results: &'a Results,
+    pub inv: &'a Inventory,
+    pub settings: &'a Settings,
+    pub stats: Stats,
+    pub diagnostics: Vec<Diagnostic>,
+    pub skipped: Vec<Skipped>,
+    pub suppressions: &'a Suppressions,
+}
+
+pub fn build(input: BuildInput) -> Report {
+    let BuildInput {
+        results,
+        inv,
+        settings,
+        stats,
+        diagnostics,
+        skipped,
+        suppressions,
+    } = input;
+
+    // A failed subject whose findings are all suppressed does not count.
+    let mut open_per_subject: HashMap<(usize, &Subject), (usize, usize)> = HashMap::new();
+    for (fi, f) in results.findings.iter().enumerate() {
+        let e = open_per_subject.entry((f.rule, &f.subject)).or_default();
+        e.0 += 1;
+        if suppressions.contains_key(&fi) {
+            e.1 += 1;
+        }
+    }
+    let mut suppressed_subjects = vec![0usize; results.rules.len()];
+    for ((rule, _), (total, supp)) in &open_per_subject {
+        if total == supp {
+            suppressed_subjects[*rule] += 1;
+        }
+    }
+
+    let mut rules_out = Vec::new();
+    let mut score_inputs = Vec::new();
+    let mut not_evaluated = Vec::new();
+    for (ri, r) in results.rules.iter().enumerate() {
+        let t = &results.tallies[ri];
+        let failed = t.failed - suppressed_subjects[ri];
+        let evaluated = t.passed + failed;
+        score_inputs.push(score::RuleScoreInput {
+            pillar: r.meta.pillar,
+            severity: r.meta.severity,
+            passed: t.passed,
+            evaluated,
+        });
+        for (reason, count) in &t.not_evaluated {
+            not_evaluated.push(NotEvaluatedOut {
+                rule: r.meta.id.clone(),
+                reason: reason.clone(),
+                count: *count,
+            });
+        }
+        rules_out.push(RuleOut {
+            id: r.meta.id.clone(),
+            title: r.meta.title.clone(),
+            pillar: r.meta.pillar,
+            severity: r.meta.severity,
+            scope: r.meta.scope,
+            passed: t.passed,
+            failed,
+            suppressed: suppressed_subjects[ri],
+            not_evaluated: t.not_evaluated_count(),
+            score: score::rule_score(t.passed, evaluated).map(score::round1),
+        });
+    }
+
+    let mut findings = Vec::with_capacity(results.findings.len());
+    let mut seen_fp: HashMap<String, usize> = HashMap::new();
+    for (fi, f) in results.findings.iter().enumerate() {
+        let meta = results.rules[f.rule].meta;
+        let obj = f.object.and_then(|i| inv.objects.get(i));
+        let object = obj.map(|o| ObjectRef {
+            api_version: o.api_version.clone(),
+            kind: o.kind.clone(),
+            namespace: o.effective_namespace().map(str::to_string),
+            name: o.name.clone(),
+        });
+        let namespace = match &f.subject {
+            Subject::Namespace(ns) => Some(ns.clone()),
+            _ => None,
+        };
+        let path = f.path.to_string();
+        let identity = format!(
+            "{}|{}|{}|{}",
+            meta.id,
+            object.as_ref().map(ObjectRef::display).unwrap_or_default(),
+            namespace.as_deref().unwrap_or(""),
+            path
+        );
+        let mut fingerprint = hex(&Sha256::digest(identity.as_bytes())[..16]);
+        // Two findings on the same field (rare): keep fingerprints unique.
+        let n = seen_fp.entry(fingerprint.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            fingerprint = format!("{fingerprint}-{n}");
+        }
+        findings.push(FindingOut {
+            rule_id: meta.id.clone(),
+            title: meta.title.clone(),
+            pillar: meta.pillar,
+            severity: meta.severity,
+            message: f.message.clone(),
+            object,
+            namespace,
+            location: LocationOut {
+                file: f.file.as_deref().map(str::to_string),
+                line: f.pos.is_known().then_some(f.pos.line),
+                column: f.pos.is_known().then_some(f.pos.col),
+                path,
+            },
+            fingerprint,
+            suppression: suppressions.get(&fi).cloned(),
+        });
+    }
+
+    let mut by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.suppression.is_none()) {
+        *by_severity.entry(f.severity).or_default() += 1;
+    }
+    let pillars: Vec<PillarOut> = Pillar::ALL
+        .iter()
+        .map(|&p| {
+            let s = score::pillar_score(p, &score_inputs);
+            PillarOut {
+                pillar: p,
+                score: s.map(score::round1),
+                grade: s.map(score::grade),
+                rules_evaluated: score_inputs
+                    .iter()
+                    .filter(|r| r.pillar == p && r.evaluated > 0)
+                    .count(),
+                rules_enabled: score_inputs.iter().filter(|r| r.pillar == p).count(),
+                findings: findings
+                    .iter()
+                    .filter(|f| f.pillar == p && f.suppression.is_none())
+                    .count(),
+            }
+        })
+        .collect();
+    let overall = score::overall(&pillars.iter().map(|p| p.score).collect::<Vec<_>>());
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.level == crate::diagnostic::Level::Error)
+        .count();
+    let unsuppressed = findings.iter().filter(|f| f.suppression.is_none()).count();
+    Report {
+        schema: SCHEMA,
+        tool: Tool {
+            name: "kready",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        scan: ScanInfo {
+            mode: if settings.live { "live" } else { "static" },
+            kubernetes_version: settings.kubernetes_version.to_string(),
+            pss_level: settings.pss_level,
+            pss_version: settings.pss_version().to_string(),
+            cluster_profile: settings.cluster_profile,
+            server_version: inv.server_version.clone(),
+        },
+        summary: Summary {
+            input: stats,
+            findings: unsuppressed,
+            suppressed: findings.len() - unsuppressed,
+            by_severity,
+            errors,
+            warnings: diagnostics.len() - errors,
+        },
+        score: ScoreOut {
+            overall: overall.map(score::round1),
+            grade: overall.map(score::grade),
+            pillars,
+        },
+        coverage: Coverage {
+            rules_enabled: rules_out.len(),
+            rules_evaluated: rules_out
+                .iter()
+                .filter(|r| r.passed + r.failed + r.suppressed > 0)
+                .count(),
+            not_evaluated,
+        },
+        rules: rules_out,
+        findings,
+        diagnostics,
+        skipped,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `n/a` for a missing score, else `87.5`.
+pub fn fmt_score(s: Option<f64>) -> String {
+    s.map(|v| format!("{v:.1}"))
+        .unwrap_or_else(|| "n/a".to_string())
+}

@@ -1,0 +1,4 @@
+//! Rules of the observability pillar.
+use super::RuleImpl;
+
+pub const RULES: &[RuleImpl] = &[];

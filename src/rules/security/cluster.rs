@@ -1,0 +1,4 @@
+//! Security rules: cluster.
+use crate::rules::RuleImpl;
+
+pub const RULES: &[RuleImpl] = &[];

@@ -1,0 +1,4 @@
+//! Security rules: rbac.
+use crate::rules::RuleImpl;
+
+pub const RULES: &[RuleImpl] = &[];

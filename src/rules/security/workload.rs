@@ -1,0 +1,4 @@
+//! Security rules: workload.
+use crate::rules::RuleImpl;
+
+pub const RULES: &[RuleImpl] = &[];

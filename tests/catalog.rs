@@ -1,0 +1,53 @@
+//! The catalog, the implementations and the fixtures match one to one, and
+//! every rule RULES.md requires exists.
+
+mod common;
+use common::*;
+use kready::catalog;
+use std::collections::BTreeSet;
+
+#[test]
+fn catalog_parses() {
+    catalog::parse_all().unwrap();
+}
+
+#[test]
+fn catalog_implementations_and_fixtures_match() {
+    let cat: BTreeSet<String> = catalog::catalog().iter().map(|m| m.id.clone()).collect();
+    let imps: Vec<&str> = kready::rules::all().iter().map(|r| r.id).collect();
+    let imp_set: BTreeSet<String> = imps.iter().map(|s| s.to_string()).collect();
+    assert_eq!(imps.len(), imp_set.len(), "a rule is registered twice");
+    let fixtures: BTreeSet<String> = std::fs::read_dir(repo_root().join("fixtures/rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let no_impl: Vec<_> = cat.difference(&imp_set).collect();
+    let no_meta: Vec<_> = imp_set.difference(&cat).collect();
+    let no_fixture: Vec<_> = cat.difference(&fixtures).collect();
+    let stray_fixture: Vec<_> = fixtures.difference(&cat).collect();
+    assert!(no_impl.is_empty() && no_meta.is_empty() && no_fixture.is_empty() && stray_fixture.is_empty(),
+        "catalog without implementation: {no_impl:?}\nimplementation without catalog: {no_meta:?}\nwithout fixtures: {no_fixture:?}\nfixtures without rule: {stray_fixture:?}");
+}
+
+#[test]
+fn every_rule_has_words() {
+    for m in catalog::catalog() {
+        assert!(
+            !m.title.is_empty() && !m.rationale.trim().is_empty(),
+            "{}: title and rationale",
+            m.id
+        );
+        assert!(
+            !m.remediation.snippet.trim().is_empty(),
+            "{}: remediation snippet",
+            m.id
+        );
+        assert!(!m.references.is_empty(), "{}: references", m.id);
+        assert!(
+            m.id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{}: kebab-case",
+            m.id
+        );
+    }
+}
