@@ -208,9 +208,6 @@ impl RuleMeta {
 pub fn parse_all() -> Result<Vec<RuleMeta>, String> {
     let mut out = Vec::new();
     for (name, text) in embedded::FILES {
-        if *name == "components.yaml" {
-            continue;
-        }
         let loaded = yaml::load(text, &Limits::default());
         if let Some(p) = loaded.problems.first() {
             return Err(format!("rules/{name}:{}: {}", p.pos, p.message));
@@ -233,9 +230,9 @@ pub fn parse_all() -> Result<Vec<RuleMeta>, String> {
     Ok(out)
 }
 
-/// The embedded text of `rules/<name>` (e.g. `components.yaml`).
-pub fn embedded_file(name: &str) -> Option<&'static str> {
-    embedded::FILES
+/// The embedded text of a data file, `rules/data/<name>` (e.g. `components.yaml`).
+pub fn data_file(name: &str) -> Option<&'static str> {
+    embedded::DATA
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, t)| *t)

@@ -1,5 +1,5 @@
 //! Recognising installed components (Velero, Prometheus, Kyverno...) is
-//! data, not code per tool: `rules/components.yaml` lists, per component,
+//! data, not code per tool: `rules/data/components.yaml` lists, per component,
 //! the CRD groups, kinds, image names and labels that give it away.
 
 use crate::inventory::Inventory;
@@ -39,7 +39,7 @@ pub struct Component {
 pub fn definitions() -> &'static [Component] {
     static DEFS: OnceLock<Vec<Component>> = OnceLock::new();
     DEFS.get_or_init(|| {
-        let text = crate::catalog::embedded_file("components.yaml").unwrap_or("components: []\n");
+        let text = crate::catalog::data_file("components.yaml").unwrap_or("components: []\n");
         let loaded = yaml::load(text, &Limits::default());
         let root = loaded.docs.first().map(|d| d.root.clone());
         root.and_then(|r| from_node::<ComponentsFile>(&r).ok())

@@ -103,8 +103,11 @@ pub struct Settings {
     pub pss_level: PssLevel,
     /// The input is a whole cluster: cluster-scope rules run.
     pub cluster_profile: bool,
-    /// Objects come from a live API server (status may be read).
+    /// Objects come from a live API server.
     pub live: bool,
+    /// Rules may read `status` (live scans and `kready snapshot` files).
+    /// Plain manifests never: their status is stale or absent.
+    pub read_status: bool,
     pub thresholds: Thresholds,
 }
 
@@ -116,6 +119,7 @@ impl Default for Settings {
             pss_level: PssLevel::Restricted,
             cluster_profile: false,
             live: false,
+            read_status: false,
             thresholds: Thresholds::default(),
         }
     }
