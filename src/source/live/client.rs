@@ -14,6 +14,7 @@ pub struct Connected {
     pub redactor: Redactor,
     /// The kubeconfig asks to skip TLS verification (said on stderr).
     pub insecure: bool,
+    pub timeout: std::time::Duration,
 }
 
 /// Removes credentials from text shown to the user.
@@ -105,8 +106,12 @@ async fn load_config(opts: &Options) -> Result<Config, LiveError> {
         cluster: None,
         user: None,
     };
+    // Only the first line of a parse error: the parser's code frame would
+    // quote the kubeconfig, credentials included.
     let bad = |what: String, e: &(dyn std::error::Error + 'static)| {
-        LiveError::Config(redact_patterns(&format!("{what}: {}", chain(e))))
+        let detail = chain(e);
+        let first = detail.lines().next().unwrap_or_default();
+        LiveError::Config(redact_patterns(&format!("{what}: {first}")))
     };
     if let Some(path) = &opts.kubeconfig {
         let kc = Kubeconfig::read_from(path)
@@ -158,6 +163,7 @@ pub async fn connect(opts: &Options) -> Result<Connected, LiveError> {
         server,
         redactor,
         insecure,
+        timeout: opts.timeout,
     })
 }
 

@@ -112,9 +112,29 @@ pub fn classify(c: &Connected, e: &kube::Error) -> LiveError {
             LiveError::Auth(format!("cannot get credentials for {}: {detail}", c.server))
         }
         _ => LiveError::Connect(format!(
-            "cannot reach the API server at {}: {detail}",
-            c.server
+            "cannot reach the API server at {}: {detail}{}",
+            c.server,
+            hint(&detail, c.timeout)
         )),
+    }
+}
+
+/// Plain words for the usual connection failures.
+fn hint(detail: &str, timeout: std::time::Duration) -> String {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("connection refused") {
+        " (nothing listens there: is the cluster up, and is this the right context?)".into()
+    } else if d.contains("certificate") || d.contains("unknownissuer") || d.contains("tls") {
+        " (TLS verification failed: the server's certificate is not signed by the kubeconfig's \
+         certificate-authority, or does not name this address; kready never skips verification \
+         unless the kubeconfig says insecure-skip-tls-verify)"
+            .into()
+    } else if d.contains("deadline has elapsed") || d.contains("timed out") {
+        format!(" (no answer within --timeout {}s)", timeout.as_secs_f64())
+    } else if d.contains("dns error") || d.contains("failed to lookup") {
+        " (the server's host name does not resolve)".into()
+    } else {
+        String::new()
     }
 }
 
@@ -404,7 +424,7 @@ fn list_error(c: &Connected, e: &kube::Error) -> String {
         other => {
             let t = c.redactor.redact(&chain(other));
             if t.to_ascii_lowercase().contains("timed out") || t.contains("deadline") {
-                format!("timed out: {t}")
+                format!("timed out after {}s: {t}", c.timeout.as_secs_f64())
             } else {
                 t
             }
