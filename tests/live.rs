@@ -832,3 +832,143 @@ fn malformed_kubeconfig_is_not_echoed() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stdout.is_empty());
 }
+
+fn tools_dir() -> PathBuf {
+    if let Ok(t) = std::env::var("KREADY_K8S_TOOLS") {
+        return PathBuf::from(t);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidate = root.join("../shared/tools/k8s-apiserver");
+    assert!(
+        candidate.join("up.sh").exists(),
+        "{} not found: set KREADY_K8S_TOOLS to the k8s-apiserver tools folder",
+        candidate.display()
+    );
+    candidate
+}
+
+/// Stops a cluster this test started, even when the test fails.
+struct OwnCluster(String);
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(tools_dir().join("down.sh"))
+            .arg(&self.0)
+            .output();
+    }
+}
+
+/// Reads `env.sh` as written by up.sh (`export NAME=value` lines).
+fn read_env(path: &str) -> std::collections::HashMap<String, String> {
+    std::fs::read_to_string(path)
+        .expect("env.sh")
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches(['"', '\'']).to_string()))
+        .collect()
+}
+
+/// kready only reads: on a server with an audit log, every request it sends
+/// is a get or list, or the create of a SelfSubjectAccessReview (a question
+/// about its own rights that the server answers and never stores).
+#[test]
+fn only_read_requests_reach_the_server() {
+    if cluster("only_read_requests").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("audit-policy.yaml");
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &policy,
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n",
+    )
+    .expect("policy");
+    let out = Command::new("bash")
+        .arg(tools_dir().join("up.sh"))
+        .arg("--print-env")
+        .env_remove("KREADY_K8S_RUN_DIR")
+        .env(
+            "KREADY_K8S_APISERVER_ARGS",
+            format!(
+                "--audit-log-path={} --audit-policy-file={}",
+                log.display(),
+                policy.display()
+            ),
+        )
+        .output()
+        .expect("up.sh runs");
+    assert!(
+        out.status.success(),
+        "up.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env_path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let env = read_env(&env_path);
+    let _guard = OwnCluster(env["KREADY_K8S_RUN_DIR"].clone());
+    let admin = &env["KREADY_K8S_ADMIN_KUBECONFIG"];
+    kubectl(
+        admin,
+        &["apply", "-f", "-"],
+        Some(&fixture("00-cluster.yaml")),
+    );
+    kubectl(
+        admin,
+        &["apply", "-f", "-"],
+        Some(&fixture("10-workloads.yaml").replace("__RUN__", "audit")),
+    );
+
+    let scan = kready(
+        admin,
+        &["scan", "--live", "-f", "json", "--fail-on", "never"],
+    );
+    assert_eq!(scan.code, 0, "{}", scan.stderr);
+    let snap = kready(admin, &["snapshot", "--live", "-o", "-"]);
+    assert_eq!(snap.code, 0, "{}", snap.stderr);
+    let restricted = kready(
+        &env["KREADY_K8S_RESTRICTED_KUBECONFIG"],
+        &["scan", "--live"],
+    );
+    assert_eq!(restricted.code, 0, "{}", restricted.stderr);
+
+    // The log backend writes synchronously, but give it a moment.
+    std::thread::sleep(Duration::from_millis(500));
+    let text = std::fs::read_to_string(&log).expect("audit log");
+    let mut kready_requests = 0;
+    let mut verbs = BTreeSet::new();
+    for line in text.lines() {
+        let Ok(ev) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if !ev["userAgent"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("kready/")
+        {
+            continue;
+        }
+        kready_requests += 1;
+        let verb = ev["verb"].as_str().unwrap_or("").to_string();
+        let resource = ev["objectRef"]["resource"].as_str().unwrap_or("");
+        let allowed = matches!(verb.as_str(), "get" | "list")
+            || (verb == "create"
+                && matches!(
+                    resource,
+                    "selfsubjectaccessreviews" | "selfsubjectrulesreviews"
+                ));
+        assert!(allowed, "kready sent a {verb} on {resource}: {line}");
+        verbs.insert(format!("{verb} {resource}"));
+    }
+    eprintln!("audit log: {kready_requests} requests from kready: {verbs:?}");
+    assert!(
+        kready_requests > 20,
+        "kready's requests are in the audit log ({kready_requests})"
+    );
+    assert!(verbs.contains("list pods"), "{verbs:?}");
+    assert!(
+        verbs.contains("create selfsubjectaccessreviews"),
+        "{verbs:?}"
+    );
+}

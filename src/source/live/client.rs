@@ -149,6 +149,11 @@ pub async fn connect(opts: &Options) -> Result<Connected, LiveError> {
     // The read timeout counts from the request, not from when a pooled
     // connection went idle.
     config.reset_reader_on_write = true;
+    // Say who is asking, for the cluster's audit log.
+    if let Ok(agent) = http::HeaderValue::from_str(&format!("kready/{}", env!("CARGO_PKG_VERSION")))
+    {
+        config.headers.push((http::header::USER_AGENT, agent));
+    }
     let server = config.cluster_url.to_string();
     let server = server.trim_end_matches('/').to_string();
     let insecure = config.accept_invalid_certs;

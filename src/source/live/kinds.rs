@@ -268,10 +268,8 @@ pub fn needed_by(rule: &RuleImpl) -> Option<BTreeSet<&'static str>> {
     let known = table(rule.id);
     let mut out: BTreeSet<&'static str> = known.iter().flatten().copied().collect();
     match rule.check {
-        Check::Object(kinds, _) if kinds.is_empty() => {
-            if known.is_none() {
-                return None;
-            }
+        Check::Object([], _) => {
+            known.as_ref()?;
         }
         Check::Object(kinds, _) => {
             out.extend(kinds.iter().filter_map(|k| spec(k).map(|s| s.kind)));
