@@ -130,6 +130,8 @@ pub const KINDS: &[KindSpec] = &[
     k("Issuer", &[("cert-manager.io", &[])]),
     k("ClusterIssuer", &[("cert-manager.io", &[])]),
     k("ConstraintTemplate", &[("templates.gatekeeper.sh", &[])]),
+    k("Gateway", &[("gateway.networking.k8s.io", &[])]),
+    k("OpenTelemetryCollector", &[("opentelemetry.io", &[])]),
 ];
 
 pub fn spec(kind: &str) -> Option<&'static KindSpec> {
@@ -173,7 +175,9 @@ const RBAC: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBindin
 fn table(id: &str) -> Option<Vec<&'static str>> {
     let mut v: Vec<&'static str> = match id {
         // Security.
-        "service-account-token-automount" | "default-service-account" => vec!["ServiceAccount"],
+        "service-account-token-automount" | "default-service-account" => {
+            [RBAC, &["ServiceAccount"]].concat()
+        }
         "secret-in-configmap" => vec!["ConfigMap"],
         "namespace-default-deny-missing"
         | "workload-not-isolated"
@@ -208,11 +212,21 @@ fn table(id: &str) -> Option<Vec<&'static str>> {
         }
         "certificate-automation-missing" => [
             COMPONENTS,
-            &["Ingress", "Certificate", "Issuer", "ClusterIssuer"],
+            &[
+                "Ingress",
+                "Gateway",
+                "Certificate",
+                "Issuer",
+                "ClusterIssuer",
+            ],
         ]
         .concat(),
         // Reliability.
-        "single-replica" | "hpa-missing" | "hpa-without-requests" => vec![HPA, "ScaledObject"],
+        "single-replica"
+        | "hpa-missing"
+        | "hpa-without-requests"
+        | "anti-affinity-missing"
+        | "zone-spread-missing" => vec![HPA, "ScaledObject"],
         "pdb-missing" => vec![PDB, HPA, "ScaledObject"],
         "pdb-blocks-eviction" | "pdb-min-available-exceeds-hpa-min" => vec![PDB, HPA],
         "priority-class-missing" => vec!["PriorityClass"],
@@ -229,9 +243,9 @@ fn table(id: &str) -> Option<Vec<&'static str>> {
         "node-overcommitted" => vec!["Node", "Pod"],
         "workload-unavailable" => vec![],
         // Observability.
+        "log-backend-missing" => [COMPONENTS, &["ConfigMap", "OpenTelemetryCollector"]].concat(),
         "metrics-stack-missing"
         | "log-collector-missing"
-        | "log-backend-missing"
         | "dashboards-missing"
         | "cluster-autoscaler-missing"
         | "backup-tool-missing" => COMPONENTS.to_vec(),
@@ -337,6 +351,26 @@ mod tests {
         for kind in WORKLOADS.iter().chain(COMPONENTS) {
             assert!(spec(kind).is_some(), "{kind}");
         }
+    }
+
+    fn needed_for(ids: &[&str]) -> BTreeSet<&'static str> {
+        let sel = crate::scan::Selection {
+            only: ids.iter().map(|s| s.to_string()).collect(),
+            skip: vec![],
+        };
+        let rules = crate::scan::select_rules(&sel, &crate::settings::Settings::default()).unwrap();
+        needed(&rules)
+    }
+
+    #[test]
+    fn only_what_the_enabled_rules_read_is_listed() {
+        let workloads: BTreeSet<&str> = WORKLOADS.iter().copied().collect();
+        assert_eq!(needed_for(&["privileged-container"]), workloads);
+        let pdb = needed_for(&["pdb-missing"]);
+        assert!(pdb.contains("PodDisruptionBudget") && pdb.contains("HorizontalPodAutoscaler"));
+        assert!(!pdb.contains("Node") && !pdb.contains("ConfigMap"));
+        let backup = needed_for(&["backup-tool-missing"]);
+        assert!(backup.contains("CustomResourceDefinition") && !backup.contains("Service"));
     }
 
     #[test]
