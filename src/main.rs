@@ -73,30 +73,31 @@ struct LiveArgs {
     #[arg(long)]
     live: bool,
     /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster config)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "live")]
     kubeconfig: Option<std::path::PathBuf>,
     /// Kubeconfig context to use (default: the current context)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "live")]
     context: Option<String>,
     /// Only these namespaces (comma-separated or repeated); cluster rules are then not run
     #[arg(
         short = 'n',
         long = "namespace",
         value_delimiter = ',',
-        value_name = "NS"
+        value_name = "NS",
+        requires = "live"
     )]
     namespaces: Vec<String>,
     /// All namespaces (the default)
-    #[arg(short = 'A', long, conflicts_with = "namespaces")]
+    #[arg(short = 'A', long, conflicts_with = "namespaces", requires = "live")]
     all_namespaces: bool,
     /// Exit 3 when something could not be listed (forbidden, failed, timed out)
-    #[arg(long)]
+    #[arg(long, requires = "live")]
     require_complete: bool,
     /// Connect and per-request timeout (`30`, `30s`, `2m`)
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     timeout: std::time::Duration,
     /// Benchmark: list what the scan would list, print counts and timing, do not scan
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, requires = "live")]
     list_only: bool,
 }
 

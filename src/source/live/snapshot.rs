@@ -29,6 +29,9 @@ pub fn render(objects: &[Object], facts: &ClusterFacts) -> String {
     out.push_str(
         "# Secrets are never listed; managedFields and last-applied annotations are dropped.\n",
     );
+    out.push_str(
+        "# It holds ConfigMap data, workload specs and node details: share it as you would the cluster's config.\n",
+    );
     out.push_str("apiVersion: v1\nkind: List\nmetadata:\n  annotations:\n");
     let listed: Vec<&str> = facts.listed.iter().map(String::as_str).collect();
     let unavailable =
