@@ -9,7 +9,11 @@
 # should add less than 50% on top of listing.
 #
 # Usage: bench/live.sh [RUNS]          (default 3 runs of each)
-# Env:   KREADY_K8S_TOOLS  folder of up.sh/down.sh (default ../shared/tools/k8s-apiserver)
+# Env:   BENCH_KEEP=1       keep the cluster afterwards (prints how to stop it)
+#        KREADY_K8S_TOOLS  folder of up.sh/down.sh (default ../shared/tools/k8s-apiserver)
+#        BENCH_OWNED=1      Pods owned by ReplicaSets owned by the Deployments (one
+#                           ReplicaSet per Deployment), as controllers make them; by
+#                           default Pods are bare, so every one is judged (worst case)
 #        BENCH_DEPLOYMENTS, BENCH_PODS, BENCH_SERVICES, BENCH_CONFIGMAPS (default 2000/6000/1000/1000)
 #        KREADY             the kready binary (default: cargo build --release)
 set -euo pipefail
@@ -34,10 +38,14 @@ source "$(bash "$T/up.sh" --print-env)"
 trap 'bash "$T/down.sh" "$KREADY_K8S_RUN_DIR" >&2' EXIT
 KUBECTL=${KUBECTL:-${KREADY_K8S_CACHE:-$HOME/.cache/kready-k8s}/bin/kubectl}
 WORK=$(mktemp -d)
-trap 'bash "$T/down.sh" "$KREADY_K8S_RUN_DIR" >&2; rm -rf "$WORK"' EXIT
+if [ -n "${BENCH_KEEP:-}" ]; then
+  trap 'rm -rf "$WORK"; echo "cluster kept: source $KREADY_K8S_RUN_DIR/env.sh; stop it with bash $T/down.sh $KREADY_K8S_RUN_DIR" >&2' EXIT
+else
+  trap 'bash "$T/down.sh" "$KREADY_K8S_RUN_DIR" >&2; rm -rf "$WORK"' EXIT
+fi
 
 # --- populate -------------------------------------------------------------
-echo "creating $DEPLOYMENTS Deployments, $PODS Pods, $SERVICES Services, $CONFIGMAPS ConfigMaps in $NAMESPACES namespaces" >&2
+echo "creating $DEPLOYMENTS Deployments${BENCH_OWNED:+ with their ReplicaSets}, $PODS Pods, $SERVICES Services, $CONFIGMAPS ConfigMaps in $NAMESPACES namespaces" >&2
 gen() { # gen KIND COUNT CHUNK: writes $WORK/KIND-CHUNK.yaml files of 500 objects
   local kind=$1 count=$2 i ns f
   for ((i = 0; i < count; i++)); do
@@ -65,10 +73,36 @@ spec:
         livenessProbe: {httpGet: {path: /live, port: http}, periodSeconds: 10}
         securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
 ' "$i" "$ns" "$i" $((i % 7)) $((1 + i % 3)) "$i" "$i" $((i % 7)) "$i" $((i % 9)) >>"$f" ;;
-      pod) printf -- '---
+      rs) printf -- '---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: app-%d-h%d
+  namespace: %s
+  labels: {app: app-%d}
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: app-%d, uid: 00000000-0000-0000-0000-%012d, controller: true}]
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: app-%d}}
+  template:
+    metadata: {labels: {app: app-%d}}
+    spec:
+      containers: [{name: app, image: registry.example.com/team/app-%d:1.0.0}]
+' "$i" "$i" "$ns" "$i" "$i" "$i" "$i" "$i" "$i" >>"$f" ;;
+      pod) owner=""
+        if [ -n "${BENCH_OWNED:-}" ]; then
+          d=$((i % DEPLOYMENTS))
+          owner="
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: app-$d-h$d, uid: 00000000-0000-0000-0001-$(printf %012d "$d"), controller: true}]"
+          ns=bench-$((d % NAMESPACES))
+        fi
+        printf -- '---
 apiVersion: v1
 kind: Pod
-metadata: {name: pod-%d, namespace: %s, labels: {app: app-%d, pod-template-hash: h%d}}
+metadata:
+  name: pod-%d
+  namespace: %s
+  labels: {app: app-%d, pod-template-hash: h%d}%s
 spec:
   nodeName: node-%d
   containers:
@@ -82,7 +116,7 @@ spec:
   - name: sidecar
     image: registry.example.com/infra/proxy:2.4.1
     resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 64Mi}}
-' "$i" "$ns" $((i % DEPLOYMENTS)) $((i % 97)) $((i % 50)) $((i % DEPLOYMENTS)) $((i % 9)) >>"$f" ;;
+' "$i" "$ns" $((i % DEPLOYMENTS)) $((i % 97)) "$owner" $((i % 50)) $((i % DEPLOYMENTS)) $((i % 9)) >>"$f" ;;
       svc) printf -- '---
 apiVersion: v1
 kind: Service
@@ -107,6 +141,7 @@ started=$(date +%s)
 for ((n = 0; n < NAMESPACES; n++)); do printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: bench-%d}\n' "$n"; done |
   "$KUBECTL" create -f - >/dev/null
 gen deploy "$DEPLOYMENTS"
+[ -n "${BENCH_OWNED:-}" ] && gen rs "$DEPLOYMENTS"
 gen pod "$PODS"
 gen svc "$SERVICES"
 gen cm "$CONFIGMAPS"
@@ -114,7 +149,7 @@ gen cm "$CONFIGMAPS"
 # the test server's service range has only 254 addresses.)
 ls "$WORK"/*.yaml | xargs -P 4 -I{} "$KUBECTL" create -f {} -o name >/dev/null
 echo "created in $(($(date +%s) - started)) s" >&2
-total=$("$KUBECTL" get deployments,pods,services,configmaps -A --no-headers | wc -l)
+total=$("$KUBECTL" get deployments,replicasets,pods,services,configmaps -A --no-headers | wc -l)
 echo "objects in the cluster (deployments, pods, services, configmaps): $total" >&2
 
 # --- measure ----------------------------------------------------------------
@@ -143,8 +178,10 @@ kt0=$(date +%s.%N)
 kt=$(echo "$(date +%s.%N) - $kt0" | bc)
 echo
 "$KREADY" scan --live -A --list-only 2>&1 >/dev/null | grep -o 'listed [0-9]* objects of [0-9]* kinds' >"$WORK/listed" || true
+"$KREADY" scan --live -A -f json -o "$WORK/report.json" --fail-on never 2>/dev/null || true
+findings=$(grep -c '"ruleId"' "$WORK/report.json" || true)
 echo
-echo "cluster: $total objects; the scan $(cat "$WORK/listed") (the kinds the enabled rules read)"
+echo "cluster: $total objects; the scan $(cat "$WORK/listed") (the kinds the enabled rules read) and reports $findings findings"
 echo "| what (median of $RUNS runs) | wall time | peak RSS |"
 echo "|---|---|---|"
 echo "| kready: list only (same kinds, same client) | ${lw} s | ${lr} MB |"

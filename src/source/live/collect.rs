@@ -208,7 +208,10 @@ pub async fn discover(
     let fetched: HashMap<(String, String), Result<APIResourceList, String>> =
         fetched.into_iter().collect();
 
-    let mut out = DiscoveryResult::default();
+    let mut out = DiscoveryResult {
+        requests: 1 + fetched.len(),
+        ..Default::default()
+    };
     for (spec, cands) in candidates {
         let mut errors = Vec::new();
         let mut found = None;
@@ -260,6 +263,8 @@ pub struct DiscoveryResult {
     pub not_served: Vec<&'static str>,
     /// Kinds whose discovery failed, with the reason.
     pub failed: BTreeMap<String, String>,
+    /// Discovery requests sent.
+    pub requests: usize,
 }
 
 /// One list to make: a kind, in all namespaces or in one.

@@ -138,7 +138,8 @@ async fn collect_async(
 
     let tasks = collect::tasks(&disc.resolved, &opts.namespaces);
     let (denied, reviews) = collect::preflight(&c, &tasks, opts.concurrency).await;
-    let mut requests = 2 + reviews;
+    // `/version`, discovery, access reviews; the lists are added below.
+    let mut requests = 1 + disc.requests + reviews;
     let mut denied_kinds = BTreeSet::new();
     let mut to_list = Vec::new();
     for (i, t) in tasks.into_iter().enumerate() {
