@@ -31,6 +31,8 @@ struct Cluster {
     run: String,
     /// A kubeconfig acting as a user that may list only some kinds.
     partial_kubeconfig: PathBuf,
+    /// A kubeconfig acting as a user who may read one namespace only.
+    namespace_kubeconfig: PathBuf,
     dir: tempfile::TempDir,
 }
 
@@ -153,6 +155,7 @@ fn setup() -> Cluster {
         admin_kubeconfig: var("KREADY_K8S_ADMIN_KUBECONFIG"),
         restricted_kubeconfig: var("KREADY_K8S_RESTRICTED_KUBECONFIG"),
         partial_kubeconfig: dir.path().join("partial.kubeconfig"),
+        namespace_kubeconfig: dir.path().join("namespace.kubeconfig"),
         run,
         dir,
     };
@@ -263,6 +266,36 @@ subjects:
 "#
     );
     kubectl(&admin, &["apply", "-f", "-"], Some(&rbac));
+    // A user who may read everything in the shop namespace and nothing else.
+    let ns_user = format!("kready-ns-{}", c.run);
+    let ns_rbac = format!(
+        r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: read-all
+  namespace: {shop}
+rules:
+- apiGroups: ["*"]
+  resources: ["*"]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {ns_user}
+  namespace: {shop}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: read-all
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: {ns_user}
+"#,
+        shop = c.ns("shop")
+    );
+    kubectl(&admin, &["apply", "-f", "-"], Some(&ns_rbac));
     let admin_text = std::fs::read_to_string(&admin).expect("admin kubeconfig");
     // Impersonation (`as:`) lets the admin token act as the partial user.
     let partial = admin_text.replacen(
@@ -272,6 +305,12 @@ subjects:
     );
     assert_ne!(partial, admin_text, "admin kubeconfig has a token line");
     std::fs::write(&c.partial_kubeconfig, partial).expect("write kubeconfig");
+    let ns_only = admin_text.replacen(
+        &format!("token: {}", c.admin_token),
+        &format!("token: {}\n    as: {ns_user}", c.admin_token),
+        1,
+    );
+    std::fs::write(&c.namespace_kubeconfig, ns_only).expect("write kubeconfig");
     c.run = c.run.clone();
     c
 }
@@ -523,6 +562,51 @@ fn namespace_scope_lists_only_that_namespace_and_skips_cluster_rules() {
     let reason =
         not_evaluated_reason(&r, "backup-tool-missing").expect("cluster rule not evaluated");
     assert!(reason.contains("-n"), "{reason}");
+}
+
+/// An account that may read one namespace only: `-n` scans it completely,
+/// `-A` is incomplete.
+#[test]
+fn namespace_reader_scans_its_namespace_completely() {
+    let Some(c) = cluster("namespace_reader") else {
+        return;
+    };
+    let kc = c.namespace_kubeconfig.to_str().expect("utf-8 path");
+    let shop = c.ns("shop");
+    let run = kready(
+        kc,
+        &[
+            "scan",
+            "--live",
+            "-n",
+            &shop,
+            "-f",
+            "json",
+            "--fail-on",
+            "never",
+            "--require-complete",
+        ],
+    );
+    assert_eq!(run.code, 0, "complete in its namespace: {}", run.stderr);
+    let r = run.json();
+    assert!(r["coverage"].get("unlisted").is_none(), "{}", r["coverage"]);
+    assert!(has(
+        &findings(&r),
+        "privileged-container",
+        &format!("Pod/{shop}/debug")
+    ));
+    let all = kready(
+        kc,
+        &[
+            "scan",
+            "--live",
+            "-A",
+            "--fail-on",
+            "never",
+            "--require-complete",
+        ],
+    );
+    assert_eq!(all.code, 3, "{}", all.stderr);
 }
 
 #[test]

@@ -299,10 +299,14 @@ pub fn needed_by(rule: &RuleImpl) -> Option<BTreeSet<&'static str>> {
     Some(out)
 }
 
-/// The kinds to list for these rules.
-pub fn needed(rules: &[ActiveRule]) -> BTreeSet<&'static str> {
+/// The kinds to list for these rules. A namespace-scoped scan (`-n`) runs
+/// no cluster rule, so what only cluster rules read is not listed.
+pub fn needed(rules: &[ActiveRule], namespace_scoped: bool) -> BTreeSet<&'static str> {
     let mut out = BTreeSet::new();
     for r in rules {
+        if namespace_scoped && matches!(r.imp.check, Check::Cluster(_)) {
+            continue;
+        }
         match needed_by(&r.imp) {
             Some(k) => out.extend(k),
             None => return KINDS.iter().map(|s| s.kind).collect(),
@@ -359,7 +363,7 @@ mod tests {
             skip: vec![],
         };
         let rules = crate::scan::select_rules(&sel, &crate::settings::Settings::default()).unwrap();
-        needed(&rules)
+        needed(&rules, false)
     }
 
     #[test]
@@ -371,6 +375,12 @@ mod tests {
         assert!(!pdb.contains("Node") && !pdb.contains("ConfigMap"));
         let backup = needed_for(&["backup-tool-missing"]);
         assert!(backup.contains("CustomResourceDefinition") && !backup.contains("Service"));
+        let sel = crate::scan::Selection {
+            only: vec!["backup-tool-missing".into()],
+            skip: vec![],
+        };
+        let rules = crate::scan::select_rules(&sel, &crate::settings::Settings::default()).unwrap();
+        assert!(needed(&rules, true).is_empty(), "-n runs no cluster rule");
     }
 
     #[test]
@@ -378,7 +388,7 @@ mod tests {
         let rules: Vec<ActiveRule> =
             crate::scan::select_rules(&Default::default(), &crate::settings::Settings::default())
                 .unwrap();
-        let kinds = needed(&rules);
+        let kinds = needed(&rules, false);
         assert!(kinds.contains("Pod") && kinds.contains("PodDisruptionBudget"));
         assert!(
             !kinds.contains("ConfigMap")

@@ -271,7 +271,7 @@ pub fn scan(
     mut settings: Settings,
     rules: Vec<ActiveRule>,
 ) -> Result<LiveScan, LiveError> {
-    let wanted = kinds::needed(&rules);
+    let wanted = kinds::needed(&rules, !opts.namespaces.is_empty());
     let collected = collect(opts, &wanted)?;
     settings.live = true;
     apply_facts(&mut settings, &collected.facts);
@@ -308,7 +308,7 @@ pub fn snapshot(opts: &Options) -> Result<(String, Collected), LiveError> {
         .into_iter()
         .filter_map(|imp| crate::catalog::find(imp.id).map(|meta| ActiveRule { meta, imp }))
         .collect();
-    let wanted = kinds::needed(&all);
+    let wanted = kinds::needed(&all, !opts.namespaces.is_empty());
     let collected = collect(opts, &wanted)?;
     let text = snapshot::render(&collected.objects, &collected.facts);
     Ok((text, collected))
@@ -317,5 +317,5 @@ pub fn snapshot(opts: &Options) -> Result<(String, Collected), LiveError> {
 /// Benchmark helper (`--list-only`): list what a scan with these rules
 /// would list, with the same client, and nothing else.
 pub fn list_only(opts: &Options, rules: &[ActiveRule]) -> Result<Collected, LiveError> {
-    collect(opts, &kinds::needed(rules))
+    collect(opts, &kinds::needed(rules, !opts.namespaces.is_empty()))
 }
