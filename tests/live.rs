@@ -148,7 +148,7 @@ fn setup() -> Cluster {
         .unwrap_or(0);
     let run = format!("{:x}{:x}", std::process::id(), nanos % 0xffff_ffff);
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut c = Cluster {
+    let c = Cluster {
         server: var("KREADY_K8S_SERVER"),
         ca: var("KREADY_K8S_CA"),
         admin_token: var("KREADY_K8S_ADMIN_TOKEN"),
@@ -311,7 +311,6 @@ subjects:
         1,
     );
     std::fs::write(&c.namespace_kubeconfig, ns_only).expect("write kubeconfig");
-    c.run = c.run.clone();
     c
 }
 
