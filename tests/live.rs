@@ -1091,3 +1091,53 @@ fn only_read_requests_reach_the_server() {
         "{verbs:?}"
     );
 }
+
+/// `--context` picks a context of a merged `KUBECONFIG` (several files);
+/// an unknown context is a clear error.
+#[test]
+fn context_flag_selects_from_a_merged_kubeconfig() {
+    let Some(c) = cluster("context_flag") else {
+        return;
+    };
+    let admin = std::fs::read_to_string(&c.admin_kubeconfig).expect("admin kubeconfig");
+    let context = admin
+        .lines()
+        .find_map(|l| l.strip_prefix("current-context:"))
+        .expect("current-context")
+        .trim()
+        .to_string();
+    // The restricted file first: its current-context is the default.
+    let merged = format!("{}:{}", c.restricted_kubeconfig, c.admin_kubeconfig);
+    let shop = c.ns("shop");
+    let restricted = kready(
+        &merged,
+        &[
+            "scan",
+            "--live",
+            "-n",
+            &shop,
+            "--fail-on",
+            "never",
+            "--require-complete",
+        ],
+    );
+    assert_eq!(restricted.code, 3, "{}", restricted.stderr);
+    let admin_run = kready(
+        &merged,
+        &[
+            "scan",
+            "--live",
+            "-n",
+            &shop,
+            "--context",
+            &context,
+            "--fail-on",
+            "never",
+            "--require-complete",
+        ],
+    );
+    assert_eq!(admin_run.code, 0, "{}", admin_run.stderr);
+    let bad = kready(&merged, &["scan", "--live", "--context", "no-such-context"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("no-such-context"), "{}", bad.stderr);
+}
