@@ -8,11 +8,12 @@
 //! nothing is stored), and `GET` lists. Nothing else.
 
 use super::client::{chain, Connected};
+use super::json::JsonNode;
 use super::kinds::{self, KindSpec};
 use super::{LiveError, Options};
 use crate::object::{Object, Origin};
 use crate::source::ClusterFacts;
-use crate::yaml::Node;
+use crate::yaml::{Key, Map, Node, Pos, Scalar, Value};
 use futures::stream::{self, StreamExt};
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
@@ -73,7 +74,7 @@ struct RawList {
     #[serde(default)]
     metadata: RawListMeta,
     #[serde(default)]
-    items: Vec<serde_json::Value>,
+    items: Vec<JsonNode>,
 }
 
 #[derive(Deserialize, Default)]
@@ -402,7 +403,7 @@ pub async fn list_task(
             Err(e) => return Err(list_error(c, &e)),
         };
         objects.reserve(page.items.len());
-        for item in page.items {
+        for JsonNode(item) in page.items {
             if let Some(o) = to_object(item, &api_version, t.res.kind) {
                 objects.push(o);
             }
@@ -441,25 +442,36 @@ fn list_error(c: &Connected, e: &kube::Error) -> String {
 /// `apiVersion`/`kind`: they are set from the list. `managedFields` and
 /// the `last-applied-configuration` annotation (a second copy of the
 /// object) are dropped: no rule reads them and they double memory use.
-pub fn to_object(item: serde_json::Value, api_version: &str, kind: &str) -> Option<Object> {
-    let serde_json::Value::Object(mut map) = item else {
+pub fn to_object(item: Node, api_version: &str, kind: &str) -> Option<Object> {
+    let Value::Map(map) = item.value else {
         return None;
     };
-    if let Some(serde_json::Value::Object(meta)) = map.get_mut("metadata") {
-        meta.remove("managedFields");
-        if let Some(serde_json::Value::Object(ann)) = meta.get_mut("annotations") {
-            ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+    let mut entries = Vec::with_capacity(map.entries.len() + 2);
+    let text = |t: &str| Node {
+        pos: Pos::NONE,
+        value: Value::Scalar(Scalar {
+            text: t.to_string(),
+            plain: false,
+        }),
+    };
+    let key = |t: &str| Key {
+        text: t.to_string(),
+        pos: Pos::NONE,
+    };
+    entries.push((key("apiVersion"), text(api_version)));
+    entries.push((key("kind"), text(kind)));
+    for (k, mut v) in map.entries {
+        match k.text.as_str() {
+            "apiVersion" | "kind" => continue,
+            "metadata" => strip_metadata(&mut v),
+            _ => {}
         }
+        entries.push((k, v));
     }
-    let mut obj = serde_json::Map::with_capacity(map.len() + 2);
-    obj.insert("apiVersion".into(), api_version.into());
-    obj.insert("kind".into(), kind.into());
-    for (k, v) in map {
-        if k != "apiVersion" && k != "kind" {
-            obj.insert(k, v);
-        }
-    }
-    let root = Node::from_json(&serde_json::Value::Object(obj));
+    let root = Node {
+        pos: Pos::NONE,
+        value: Value::Map(Map { entries }),
+    };
     let meta = root.get("metadata");
     let name = meta
         .and_then(|m| m.get("name"))
@@ -480,6 +492,21 @@ pub fn to_object(item: serde_json::Value, api_version: &str, kind: &str) -> Opti
     })
 }
 
+fn strip_metadata(meta: &mut Node) {
+    let Value::Map(m) = &mut meta.value else {
+        return;
+    };
+    m.entries.retain(|(k, _)| k.text != "managedFields");
+    for (k, v) in m.entries.iter_mut() {
+        if k.text == "annotations" {
+            if let Value::Map(ann) = &mut v.value {
+                ann.entries
+                    .retain(|(k, _)| k.text != "kubectl.kubernetes.io/last-applied-configuration");
+            }
+        }
+    }
+}
+
 /// Lists every task with a bounded number in flight, calling `on_done`
 /// after each (for the progress bar).
 pub async fn list_all(
@@ -496,4 +523,33 @@ pub async fn list_all(
     .buffer_unordered(opts.concurrency.max(1))
     .collect()
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_items_get_kind_and_lose_managed_fields() {
+        let item: JsonNode = serde_json::from_str(
+            r#"{"metadata":{"name":"web","namespace":"shop","managedFields":[{"manager":"kubectl"}],
+            "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}","keep":"me"}},
+            "spec":{"replicas":2}}"#,
+        )
+        .unwrap();
+        let o = to_object(item.0, "apps/v1", "Deployment").unwrap();
+        assert_eq!(
+            (o.kind.as_str(), o.name.as_str(), o.namespace.as_deref()),
+            ("Deployment", "web", Some("shop"))
+        );
+        let json = o.root.to_json();
+        assert_eq!(
+            json,
+            serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "shop", "annotations": {"keep": "me"}},
+                "spec": {"replicas": 2}})
+        );
+        let keys: Vec<&str> = o.root.entries().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["apiVersion", "kind", "metadata", "spec"]);
+    }
 }

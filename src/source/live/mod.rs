@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod collect;
+pub mod json;
 pub mod kinds;
 pub mod snapshot;
 
