@@ -42,7 +42,9 @@ enum Command {
   kready scan . -f table -f json -o - -o report.json
                                                  a table on the terminal and JSON in a file
   kready scan . --fail-on medium --min-score 80  gate a CI job
-  kready scan . --only security --pss-level baseline")]
+  kready scan . --only security --pss-level baseline
+  kready scan --live                             the cluster of the current kubeconfig context
+  kready scan --live -n shop --require-complete  one namespace; exit 3 if something is unreadable")]
     Scan(ScanArgs),
     /// List the rule catalog
     #[command(after_help = "Examples:
