@@ -3,7 +3,10 @@
 
 use super::{fmt_score, FindingOut, Report};
 use crate::catalog::{Pillar, Severity};
-use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{
+    presets, Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
+    Width,
+};
 use std::fmt::Write;
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -47,6 +50,13 @@ pub fn render(report: &Report, color: bool) -> String {
             header("Where", color),
             header("Message", color),
         ]);
+        // Keep `file:line` on one line: it is what editors and terminals link.
+        let where_width = fs
+            .iter()
+            .map(|f| where_(f).lines().map(str::len).max().unwrap_or(0))
+            .max()
+            .unwrap_or(10)
+            .min(48) as u16;
         for f in fs {
             let mut sev = Cell::new(f.severity.as_str());
             if color {
