@@ -74,7 +74,9 @@ pub fn render(report: &Report, color: bool) -> String {
             ]);
         }
         if let Some(c) = t.column_mut(2) {
-            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(where_width + 2)));
+            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+                where_width + 2,
+            )));
         }
         let _ = writeln!(out, "{t}\n");
     }
