@@ -361,7 +361,9 @@ fn selinux(cx: &Ctx, w: &Workload) -> Outcome {
         }
     };
     if let Some(opts) = set(pod_sc(w, &["seLinuxOptions"])) {
-        judge("pod".into(), opts, &|f| pod_sc_path(w, &["seLinuxOptions", f]));
+        judge("pod".into(), opts, &|f| {
+            pod_sc_path(w, &["seLinuxOptions", f])
+        });
     }
     for c in w.all_containers() {
         if let Some(opts) = set(sc(&c, &["seLinuxOptions"])) {
@@ -447,9 +449,8 @@ fn seccomp_baseline(cx: &Ctx, w: &Workload) -> Outcome {
 
 /// The pre-1.19 form of seccompProfile_baseline: the alpha annotations.
 fn seccomp_annotations(w: &Workload) -> Outcome {
-    let valid = |v: &str| {
-        v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/")
-    };
+    let valid =
+        |v: &str| v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/");
     let mut keys = vec![SECCOMP_POD_ANNOTATION.to_string()];
     keys.extend(
         w.all_containers()
@@ -602,7 +603,7 @@ fn restricted_volumes(_cx: &Ctx, w: &Workload) -> Outcome {
             v.push(Violation::new(
                 w.path("volumes").idx(i).key(k),
                 format!(
-                    "volume \"{}\" is a {k} volume, not allowed at the restricted level",
+                    "volume \"{}\" uses {k}, not allowed at the restricted level",
                     text(vol.get("name"))
                 ),
             ));
@@ -623,10 +624,7 @@ fn privilege_escalation(cx: &Ctx, w: &Workload) -> Outcome {
         let msg = match val {
             Some(false) => continue,
             Some(true) => format!("{} sets allowPrivilegeEscalation: true", c.label()),
-            None => format!(
-                "{} does not set allowPrivilegeEscalation: false",
-                c.label()
-            ),
+            None => format!("{} does not set allowPrivilegeEscalation: false", c.label()),
         };
         v.push(Violation::new(
             sc_path(&c, &["allowPrivilegeEscalation"]),
@@ -701,7 +699,10 @@ fn run_as_user(cx: &Ctx, w: &Workload) -> Outcome {
     const KEY: [&str; 1] = ["runAsUser"];
     let mut v = Vec::new();
     if pod_sc(w, &KEY).and_then(Node::as_i64) == Some(0) {
-        v.push(Violation::new(pod_sc_path(w, &KEY), "pod sets runAsUser: 0"));
+        v.push(Violation::new(
+            pod_sc_path(w, &KEY),
+            "pod sets runAsUser: 0",
+        ));
     }
     for c in w.all_containers() {
         if sc(&c, &KEY).and_then(Node::as_i64) == Some(0) {
@@ -770,10 +771,7 @@ fn seccomp_restricted(cx: &Ctx, w: &Workload) -> Outcome {
             for c in unset {
                 v.push(Violation::new(
                     sc_path(&c, &KEY),
-                    format!(
-                        "{} sets no seccompProfile and the pod sets none",
-                        c.label()
-                    ),
+                    format!("{} sets no seccompProfile and the pod sets none", c.label()),
                 ));
             }
         }
@@ -792,21 +790,18 @@ fn capabilities_restricted(cx: &Ctx, w: &Workload) -> Outcome {
     for c in w.all_containers() {
         let drop = items(sc(&c, &["capabilities", "drop"]));
         if !drop.iter().any(|n| n.as_str() == Some("ALL")) {
-            let msg = if drop.iter().any(|n| {
-                n.as_str()
-                    .is_some_and(|s| s.eq_ignore_ascii_case("all"))
-            }) {
+            let msg = if drop
+                .iter()
+                .any(|n| n.as_str().is_some_and(|s| s.eq_ignore_ascii_case("all")))
+            {
                 format!(
-                    "{} drops \"all\": it must be \"ALL\" in capitals",
+                    "{} drops \"all\" in lower case: runtimes accept it, the Pod Security Standards require \"ALL\"",
                     c.label()
                 )
             } else {
                 format!("{} does not drop ALL capabilities", c.label())
             };
-            v.push(Violation::new(
-                sc_path(&c, &["capabilities", "drop"]),
-                msg,
-            ));
+            v.push(Violation::new(sc_path(&c, &["capabilities", "drop"]), msg));
         }
         let bad = added_outside(&c, &["NET_BIND_SERVICE"]);
         if let Some((first, _)) = bad.first() {
@@ -822,4 +817,137 @@ fn capabilities_restricted(cx: &Ctx, w: &Workload) -> Outcome {
         }
     }
     Outcome::from(v)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Version and level gates that neither the rule fixtures (one setting
+    //! per rule) nor the reference's test data exercise.
+    use super::*;
+    use crate::inventory::{Inventory, Mode};
+    use crate::settings::{KubeVersion, Settings};
+    use crate::source::files::load_bytes;
+    use crate::yaml::Limits;
+
+    /// Runs `f` on the single pod spec of `yaml` at `level` and policy 1.`minor`.
+    fn judge(
+        f: fn(&Ctx, &Workload) -> Outcome,
+        yaml: &str,
+        level: PssLevel,
+        minor: u32,
+    ) -> Outcome {
+        let out = load_bytes("t.yaml".into(), yaml.as_bytes(), &Limits::default(), false);
+        let inv = Inventory::new(out.objects, Mode::Static);
+        let settings = Settings {
+            kubernetes_version: KubeVersion::new(1, minor),
+            pss_level: level,
+            ..Settings::default()
+        };
+        let cx = Ctx {
+            inv: &inv,
+            settings: &settings,
+        };
+        let w = inv.workloads().next().expect("a pod spec");
+        f(&cx, &w)
+    }
+
+    fn fails(o: &Outcome) -> bool {
+        matches!(o, Outcome::Fail(_))
+    }
+
+    const USERNS_ROOT: &str = "
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostUsers: false
+  securityContext: {runAsUser: 0}
+  containers:
+  - {name: c, image: busybox}
+";
+
+    #[test]
+    fn user_namespace_relaxes_run_as_checks_from_1_35_only() {
+        use PssLevel::Restricted as R;
+        assert!(fails(&judge(run_as_non_root, USERNS_ROOT, R, 34)));
+        assert_eq!(judge(run_as_non_root, USERNS_ROOT, R, 35), Outcome::Pass);
+        assert!(fails(&judge(run_as_user, USERNS_ROOT, R, 34)));
+        assert_eq!(judge(run_as_user, USERNS_ROOT, R, 35), Outcome::Pass);
+        assert_eq!(judge(run_as_user, USERNS_ROOT, R, 22), Outcome::Skip);
+    }
+
+    const WINDOWS_CAPS: &str = "
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  os: {name: windows}
+  securityContext:
+    seccompProfile: {type: Unconfined}
+  containers:
+  - name: c
+    image: mcr.microsoft.com/windows/nanoserver:ltsc2022
+    securityContext:
+      capabilities: {add: [SYS_ADMIN]}
+";
+
+    #[test]
+    fn windows_pods_skip_overridden_baseline_checks_only_at_restricted_from_1_25() {
+        use PssLevel::{Baseline as B, Restricted as R};
+        for f in [capabilities_baseline, seccomp_baseline] {
+            assert_eq!(judge(f, WINDOWS_CAPS, R, 25), Outcome::Skip);
+            assert!(fails(&judge(f, WINDOWS_CAPS, R, 24)));
+            assert!(fails(&judge(f, WINDOWS_CAPS, B, 34)));
+        }
+        assert_eq!(
+            judge(capabilities_restricted, WINDOWS_CAPS, R, 25),
+            Outcome::Skip
+        );
+        assert!(fails(&judge(capabilities_restricted, WINDOWS_CAPS, R, 24)));
+    }
+
+    const UNMASKED_USERNS: &str = "
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      hostUsers: false
+      containers:
+      - name: c
+        image: busybox
+        securityContext: {procMount: Unmasked}
+";
+
+    #[test]
+    fn proc_mount_relaxation_is_baseline_only_and_from_1_35() {
+        use PssLevel::{Baseline as B, Restricted as R};
+        assert_eq!(judge(proc_mount, UNMASKED_USERNS, B, 35), Outcome::Pass);
+        assert!(fails(&judge(proc_mount, UNMASKED_USERNS, B, 34)));
+        assert!(fails(&judge(proc_mount, UNMASKED_USERNS, R, 35)));
+    }
+
+    #[test]
+    fn checks_introduced_later_skip_older_policies() {
+        use PssLevel::Restricted as R;
+        let pod = "
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    livenessProbe: {httpGet: {host: 10.0.0.1, port: 80}}
+";
+        assert_eq!(judge(probe_host, pod, R, 33), Outcome::Skip);
+        assert!(fails(&judge(probe_host, pod, R, 34)));
+        assert_eq!(judge(privilege_escalation, pod, R, 7), Outcome::Skip);
+        assert!(fails(&judge(privilege_escalation, pod, R, 8)));
+        assert_eq!(judge(seccomp_restricted, pod, R, 18), Outcome::Skip);
+        assert!(fails(&judge(seccomp_restricted, pod, R, 19)));
+        assert_eq!(judge(capabilities_restricted, pod, R, 21), Outcome::Skip);
+        assert!(fails(&judge(capabilities_restricted, pod, R, 22)));
+    }
 }
