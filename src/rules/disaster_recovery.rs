@@ -546,12 +546,23 @@ fn volume_snapshot_class_missing(cx: &Ctx) -> Outcome {
     if let Some(reason) = cx.inv.unavailable.get("VolumeSnapshotClass") {
         return Outcome::NotEvaluated(format!("VolumeSnapshotClass could not be listed: {reason}"));
     }
-    let what = match (pvcs, templates) {
-        (p, 0) => format!("{p} PersistentVolumeClaims"),
-        (0, t) => format!("{t} StatefulSets with volume claim templates"),
-        (p, t) => {
-            format!("{p} PersistentVolumeClaims and {t} StatefulSets with volume claim templates")
+    let count = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
         }
+    };
+    let claims = count(pvcs, "PersistentVolumeClaim", "PersistentVolumeClaims");
+    let sets = count(
+        templates,
+        "StatefulSet with volume claim templates",
+        "StatefulSets with volume claim templates",
+    );
+    let what = match (pvcs, templates) {
+        (_, 0) => claims,
+        (0, _) => sets,
+        _ => format!("{claims} and {sets}"),
     };
     Outcome::Fail(vec![Violation::general(format!(
         "{what} but no VolumeSnapshotClass: volumes cannot be snapshotted, and no file-level volume backup is installed"
@@ -639,13 +650,13 @@ const FINISHED: &[&str] = &["Completed", "PartiallyFailed", "Failed", "FailedVal
 /// must have a completed backup younger than twice its period. Needs status
 /// (live or snapshot input).
 fn last_backup_failed(cx: &Ctx) -> Outcome {
+    if !cx.inv.components().has("velero") {
+        return Outcome::Skip;
+    }
     if !cx.settings.read_status {
         return Outcome::NotEvaluated(
             "needs live or snapshot input: backup results are status".into(),
         );
-    }
-    if !cx.inv.components().has("velero") {
-        return Outcome::Skip;
     }
     if let Err(reason) = cx.inv.related("Backup") {
         if cx.inv.mode() == Mode::Live {
@@ -808,6 +819,45 @@ status: {phase: InProgress, startTimestamp: '2025-03-02T02:00:00Z'}
             panic!("partially failed newest backup must fail");
         };
         assert!(v[0].message.contains("PartiallyFailed"), "{}", v[0].message);
+    }
+
+    #[test]
+    fn backup_location_status_is_read_only_when_allowed() {
+        let inv = inventory(
+            "
+apiVersion: velero.io/v1
+kind: BackupStorageLocation
+metadata: {name: default, namespace: velero}
+spec: {provider: aws, objectStorage: {bucket: b}}
+status: {phase: Unavailable}
+",
+        );
+        let mut settings = Settings::default();
+        let cx = Ctx {
+            inv: &inv,
+            settings: &settings,
+        };
+        assert_eq!(backup_location_missing(&cx), Outcome::Pass);
+        settings.read_status = true;
+        let cx = Ctx {
+            inv: &inv,
+            settings: &settings,
+        };
+        let Outcome::Fail(v) = backup_location_missing(&cx) else {
+            panic!("an Unavailable location must fail with status");
+        };
+        assert!(v[0].message.contains("Unavailable"), "{}", v[0].message);
+    }
+
+    #[test]
+    fn last_backup_needs_status() {
+        let inv = inventory(BACKUPS);
+        let settings = Settings::default();
+        let cx = Ctx {
+            inv: &inv,
+            settings: &settings,
+        };
+        assert!(matches!(last_backup_failed(&cx), Outcome::NotEvaluated(_)));
     }
 
     #[test]

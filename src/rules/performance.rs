@@ -347,13 +347,56 @@ const DATABASE_IMAGES: &[&str] = &[
     "rabbitmq",
 ];
 
+/// Words in an image name that mark a tool around a database, not the
+/// database itself (`postgres-exporter`, `mongo-express`, `kafka-ui`).
+const DATABASE_TOOL_WORDS: &[&str] = &[
+    "exporter",
+    "operator",
+    "proxy",
+    "backup",
+    "ui",
+    "express",
+    "admin",
+    "client",
+    "cli",
+    "tools",
+    "agent",
+    "controller",
+    "sidecar",
+    "init",
+    "metrics",
+    "dashboard",
+    "commander",
+    "insight",
+    "manager",
+    "connect",
+    "rest",
+    "bridge",
+    "webhook",
+];
+
+/// Whether an image repository name is a database: a known name, or a
+/// known name followed by a variant (`etcd-20-centos7`, `redis-sentinel`)
+/// that is not a tool around it.
+pub fn is_database_image(name: &str) -> bool {
+    DATABASE_IMAGES.iter().any(|db| {
+        name == *db
+            || name
+                .strip_prefix(db)
+                .and_then(|r| r.strip_prefix('-'))
+                .is_some_and(|rest| {
+                    !rest
+                        .split(['-', '_', '.'])
+                        .any(|w| DATABASE_TOOL_WORDS.contains(&w))
+                })
+    })
+}
+
 /// The database image a container runs, if any.
 fn database_image<'a>(w: &Workload<'a>) -> Option<(Container<'a>, &'a str)> {
     w.containers_of(ContainerKind::Regular).find_map(|c| {
         let img = c.get("image").and_then(Node::as_str)?;
-        DATABASE_IMAGES
-            .contains(&image_name(img))
-            .then_some((c, img))
+        is_database_image(image_name(img)).then_some((c, img))
     })
 }
 
@@ -417,16 +460,24 @@ fn pod_level_guaranteed(w: &Workload) -> bool {
     })
 }
 
-/// Databases and StatefulSets should be in the Guaranteed QoS class (every
-/// container: cpu and memory requests equal to limits), so that under node
-/// pressure they are evicted last and never lose memory they were promised.
-/// Batch workloads (a backup CronJob running `etcd`) are not judged.
+/// Databases and StatefulSets holding data should be in the Guaranteed QoS
+/// class (every container: cpu and memory requests equal to limits), so that
+/// under node pressure they are evicted last and never lose memory they were
+/// promised. A StatefulSet without volume claim templates (kube-state-metrics
+/// sharding, a mesh demo) uses the kind for stable names, not for data, and
+/// is not judged unless it runs a database image. Batch workloads (a backup
+/// CronJob running `etcd`) are not judged.
 fn stateful_not_guaranteed(cx: &Ctx, w: &Workload) -> Outcome {
     if w.is_batch() {
         return Outcome::Skip;
     }
     let db = database_image(w);
-    if w.obj.kind != "StatefulSet" && db.is_none() {
+    let keeps_data = w.obj.kind == "StatefulSet"
+        && w.obj
+            .root
+            .at(&["spec", "volumeClaimTemplates"])
+            .is_some_and(|v| !v.items().is_empty());
+    if !keeps_data && db.is_none() {
         return Outcome::Skip;
     }
     if pod_level_guaranteed(w) {
@@ -435,7 +486,7 @@ fn stateful_not_guaranteed(cx: &Ctx, w: &Workload) -> Outcome {
     let d = LimitRangeDefaults::for_workload(cx, w);
     let why = match &db {
         Some((_, img)) => format!("runs the database image {img}"),
-        None => "is a StatefulSet".to_string(),
+        None => "keeps data in volume claims".to_string(),
     };
     let v: Vec<Violation> = init_and_regular(w)
         .filter_map(|c| not_guaranteed(&c, &d))
@@ -585,10 +636,16 @@ fn namespace_quota_missing(cx: &Ctx, ns: &str) -> Outcome {
 
 /// A Deployment run with a fixed replica count (≥ 2) and no HPA or KEDA
 /// ScaledObject cannot follow its load. Single-replica Deployments are left
-/// to `single-replica`; Deployments scaled to zero are parked.
+/// to `single-replica`; Deployments scaled to zero are parked; databases
+/// and quorum members are not autoscaled.
 fn hpa_missing(cx: &Ctx, o: &Object) -> Outcome {
     let n = replicas(&o.root);
     if n < 2 {
+        return Outcome::Skip;
+    }
+    // Quorum and database members (etcd, zookeeper, redis replicas) are
+    // sized by hand: an HPA adding or removing members would hurt them.
+    if Workload::of(o, 0).is_some_and(|w| database_image(&w).is_some()) {
         return Outcome::Skip;
     }
     if let Err(reason) = cx
@@ -787,4 +844,99 @@ fn node_overcommitted(cx: &Ctx) -> Outcome {
         }
     }
     Outcome::from(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Inventory, Mode};
+    use crate::settings::Settings;
+
+    fn inventory(text: &str) -> Inventory {
+        let out = crate::source::files::load_bytes(
+            "test.yaml".into(),
+            text.as_bytes(),
+            &crate::yaml::Limits::default(),
+            false,
+        );
+        Inventory::new(out.objects, Mode::Static)
+    }
+
+    const APP: &str = "
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: cart, image: 'cart:1.0'}
+";
+
+    #[test]
+    fn namespace_guard_rails_are_judged_on_a_whole_cluster() {
+        let inv = inventory(APP);
+        let mut settings = Settings::default();
+        let cx = Ctx {
+            inv: &inv,
+            settings: &settings,
+        };
+        assert!(matches!(
+            namespace_limitrange_missing(&cx, "shop"),
+            Outcome::NotEvaluated(_)
+        ));
+        assert!(matches!(
+            namespace_quota_missing(&cx, "shop"),
+            Outcome::NotEvaluated(_)
+        ));
+        settings.cluster_profile = true;
+        let cx = Ctx {
+            inv: &inv,
+            settings: &settings,
+        };
+        assert!(matches!(
+            namespace_limitrange_missing(&cx, "shop"),
+            Outcome::Fail(_)
+        ));
+        assert!(matches!(
+            namespace_quota_missing(&cx, "shop"),
+            Outcome::Fail(_)
+        ));
+    }
+
+    #[test]
+    fn node_overcommit_needs_status() {
+        let inv = inventory(APP);
+        let settings = Settings::default();
+        let cx = Ctx {
+            inv: &inv,
+            settings: &settings,
+        };
+        assert!(matches!(node_overcommitted(&cx), Outcome::NotEvaluated(_)));
+    }
+
+    #[test]
+    fn database_images() {
+        use super::is_database_image as db;
+        for yes in [
+            "postgres",
+            "etcd-20-centos7",
+            "redis-sentinel",
+            "mysql-server",
+            "cp-kafka",
+        ] {
+            assert!(db(yes), "{yes}");
+        }
+        for no in [
+            "postgres-exporter",
+            "redis_exporter",
+            "mongo-express",
+            "kafka-ui",
+            "etcd-backup-operator",
+            "redisinsight",
+            "nginx",
+        ] {
+            assert!(!db(no), "{no}");
+        }
+    }
 }
