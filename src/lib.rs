@@ -10,6 +10,7 @@ pub mod engine;
 pub mod inventory;
 pub mod object;
 pub mod path;
+pub mod quantity;
 pub mod report;
 pub mod rules;
 pub mod scan;

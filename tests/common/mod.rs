@@ -19,6 +19,8 @@ pub struct FixtureSettings {
     pub pss_version: Option<KubeVersion>,
     pub cluster_profile: Option<bool>,
     pub live: Option<bool>,
+    /// Rules may read `status` (live and snapshot input).
+    pub read_status: Option<bool>,
     pub thresholds: Option<Thresholds>,
 }
 
@@ -46,6 +48,9 @@ pub fn fixture_settings(dir: &Path, rule: &str) -> Settings {
         }
         if let Some(v) = fs.live {
             s.live = v;
+        }
+        if let Some(v) = fs.read_status {
+            s.read_status = v;
         }
         if let Some(t) = fs.thresholds {
             s.thresholds = t;
