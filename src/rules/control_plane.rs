@@ -42,7 +42,8 @@ impl ApiServer {
 
     /// The flag's value, `true` for a bare boolean flag.
     pub fn flag_value(&self, name: &str) -> Option<&str> {
-        self.flag(name).map(|f| f.value.as_deref().unwrap_or("true"))
+        self.flag(name)
+            .map(|f| f.value.as_deref().unwrap_or("true"))
     }
 }
 
@@ -68,10 +69,19 @@ fn runs_apiserver(c: &Node) -> bool {
 fn parse_flags(container_path: &FieldPath, c: &Node) -> Vec<Flag> {
     let mut tokens: Vec<(String, FieldPath)> = Vec::new();
     for list in ["command", "args"] {
-        for (i, item) in c.get(list).map(Node::items).unwrap_or(&[]).iter().enumerate() {
+        for (i, item) in c
+            .get(list)
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             let path = container_path.key(list).idx(i);
             for t in item.as_str().unwrap_or("").split_whitespace() {
-                tokens.push((t.trim_matches(|ch| ch == '"' || ch == '\'').to_string(), path.clone()));
+                tokens.push((
+                    t.trim_matches(|ch| ch == '"' || ch == '\'').to_string(),
+                    path.clone(),
+                ));
             }
         }
     }
@@ -85,7 +95,9 @@ fn parse_flags(container_path: &FieldPath, c: &Node) -> Vec<Flag> {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
             // `--flag value` for non-boolean flags.
             None => {
-                let next = it.peek().filter(|(n, _)| !n.starts_with('-') && !is_bool(body));
+                let next = it
+                    .peek()
+                    .filter(|(n, _)| !n.starts_with('-') && !is_bool(body));
                 let value = next.map(|(n, _)| n.clone());
                 if value.is_some() {
                     it.next();
@@ -149,7 +161,13 @@ mod tests {
         .root;
         assert!(runs_apiserver(&c));
         let flags = parse_flags(&FieldPath::root(), &c);
-        let get = |n: &str| flags.iter().rev().find(|f| f.name == n).and_then(|f| f.value.clone());
+        let get = |n: &str| {
+            flags
+                .iter()
+                .rev()
+                .find(|f| f.name == n)
+                .and_then(|f| f.value.clone())
+        };
         assert_eq!(get("anonymous-auth").as_deref(), Some("false"));
         assert_eq!(get("audit-log-path").as_deref(), Some("/x"));
         assert_eq!(get("profiling"), None);

@@ -96,13 +96,19 @@ const GENERATED_SECRET_TYPES: &[&str] = &[
 /// cluster: it has data, is not generated (ServiceAccount token, Helm
 /// release, cert-manager certificate) and not owned by a controller.
 fn hand_made_secret(o: &Object) -> bool {
-    let typ = o.root.get("type").and_then(Node::as_str).unwrap_or("Opaque");
+    let typ = o
+        .root
+        .get("type")
+        .and_then(Node::as_str)
+        .unwrap_or("Opaque");
     let has_data = ["data", "stringData"]
         .iter()
         .any(|k| o.root.get(k).is_some_and(|d| !d.is_empty()));
     has_data
         && !GENERATED_SECRET_TYPES.contains(&typ)
-        && o.root.at(&["metadata", "ownerReferences"]).is_none_or(Node::is_empty)
+        && o.root
+            .at(&["metadata", "ownerReferences"])
+            .is_none_or(Node::is_empty)
         && o.annotation("cert-manager.io/certificate-name").is_none()
 }
 
@@ -113,7 +119,10 @@ fn env_secret_refs<'a>(w: &Workload<'a>) -> Vec<&'a str> {
     let mut names = Vec::new();
     for c in w.all_containers() {
         for e in c.get("env").map(Node::items).unwrap_or(&[]) {
-            if let Some(n) = e.at(&["valueFrom", "secretKeyRef", "name"]).and_then(Node::as_str) {
+            if let Some(n) = e
+                .at(&["valueFrom", "secretKeyRef", "name"])
+                .and_then(Node::as_str)
+            {
                 names.push(n);
             }
         }
@@ -134,12 +143,17 @@ fn env_secret_refs<'a>(w: &Workload<'a>) -> Vec<&'a str> {
 /// pointed at; environment references are listed in one general finding.
 fn external_secrets_missing(cx: &Ctx) -> Outcome {
     let inv = cx.inv;
-    let secrets: Vec<(usize, &Object)> = inv.of_kind("Secret").filter(|(_, o)| hand_made_secret(o)).collect();
+    let secrets: Vec<(usize, &Object)> = inv
+        .of_kind("Secret")
+        .filter(|(_, o)| hand_made_secret(o))
+        .collect();
     let mut refs: Vec<String> = Vec::new();
     for w in inv.workloads() {
         let ns = w.obj.effective_namespace().unwrap_or("default");
         for name in env_secret_refs(&w) {
-            let generated = inv.get("Secret", ns, name).is_some_and(|(_, s)| !hand_made_secret(s));
+            let generated = inv
+                .get("Secret", ns, name)
+                .is_some_and(|(_, s)| !hand_made_secret(s));
             let r = format!("{} reads Secret {name}", w.obj.display());
             if !generated && !refs.contains(&r) {
                 refs.push(r);
@@ -156,18 +170,29 @@ fn external_secrets_missing(cx: &Ctx) -> Outcome {
     let mut v: Vec<Violation> = secrets
         .iter()
         .map(|(i, o)| {
-            let key = if o.root.get("data").is_some_and(|d| !d.is_empty()) { "data" } else { "stringData" };
+            let key = if o.root.get("data").is_some_and(|d| !d.is_empty()) {
+                "data"
+            } else {
+                "stringData"
+            };
             Violation::on(
                 *i,
                 FieldPath::of(&[key]),
-                format!("Secret {} holds its values in the manifests and {TOOLS}", o.display()),
+                format!(
+                    "Secret {} holds its values in the manifests and {TOOLS}",
+                    o.display()
+                ),
             )
         })
         .collect();
     if secrets.is_empty() {
         let shown: Vec<&str> = refs.iter().take(3).map(String::as_str).collect();
         let more = refs.len().saturating_sub(shown.len());
-        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         v.push(Violation::general(format!(
             "workloads read credentials from plain Secrets ({}{more}) and {TOOLS}",
             shown.join("; ")
@@ -177,7 +202,10 @@ fn external_secrets_missing(cx: &Ctx) -> Outcome {
 }
 
 /// Runs `judge` on every visible kube-apiserver; not evaluated when none is.
-fn judge_apiservers(cx: &Ctx, judge: impl Fn(&ApiServer) -> Result<Option<Violation>, String>) -> Outcome {
+fn judge_apiservers(
+    cx: &Ctx,
+    judge: impl Fn(&ApiServer) -> Result<Option<Violation>, String>,
+) -> Outcome {
     let servers = control_plane::apiservers(cx.inv);
     if servers.is_empty() {
         return Outcome::NotEvaluated(control_plane::NOT_VISIBLE.to_string());
@@ -219,7 +247,8 @@ fn etcd_encryption_disabled(cx: &Ctx) -> Outcome {
 /// `--authentication-config` the setting lives in a file kready cannot
 /// read, so that server is not evaluated.
 fn apiserver_anonymous_auth(cx: &Ctx) -> Outcome {
-    judge_apiservers(cx, |s| match s.flag("anonymous-auth") {
+    judge_apiservers(cx, |s| {
+        match s.flag("anonymous-auth") {
         Some(_) if s.flag_value("anonymous-auth") == Some("false") => Ok(None),
         Some(f) => Ok(Some(Violation::on(
             s.index,
@@ -242,6 +271,7 @@ fn apiserver_anonymous_auth(cx: &Ctx) -> Outcome {
                 s.display
             ),
         ))),
+    }
     })
 }
 
@@ -265,14 +295,26 @@ fn certificate_automation_missing(cx: &Ctx) -> Outcome {
             sites.push((
                 i,
                 FieldPath::of(&["spec", "tls"]),
-                format!("Ingress {} serves TLS from Secret {}", o.display(), secrets.join(", ")),
+                format!(
+                    "Ingress {} serves TLS from Secret {}",
+                    o.display(),
+                    secrets.join(", ")
+                ),
             ));
         }
     }
     for (i, o) in cx.inv.of_kind("Gateway") {
-        for (li, l) in o.root.at(&["spec", "listeners"]).map(Node::items).unwrap_or(&[]).iter().enumerate() {
+        for (li, l) in o
+            .root
+            .at(&["spec", "listeners"])
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             let tls = l.get("tls");
-            let passthrough = tls.and_then(|t| t.get("mode")).and_then(Node::as_str) == Some("Passthrough");
+            let passthrough =
+                tls.and_then(|t| t.get("mode")).and_then(Node::as_str) == Some("Passthrough");
             let refs: Vec<&str> = tls
                 .and_then(|t| t.get("certificateRefs"))
                 .map(Node::items)
@@ -284,8 +326,14 @@ fn certificate_automation_missing(cx: &Ctx) -> Outcome {
                 let name = l.get("name").and_then(Node::as_str).unwrap_or("?");
                 sites.push((
                     i,
-                    FieldPath::of(&["spec", "listeners"]).idx(li).keys(&["tls", "certificateRefs"]),
-                    format!("Gateway {} listener {name} serves TLS from {}", o.display(), refs.join(", ")),
+                    FieldPath::of(&["spec", "listeners"])
+                        .idx(li)
+                        .keys(&["tls", "certificateRefs"]),
+                    format!(
+                        "Gateway {} listener {name} serves TLS from {}",
+                        o.display(),
+                        refs.join(", ")
+                    ),
                 ));
             }
         }

@@ -21,7 +21,10 @@ use crate::yaml::Node;
 pub const RULES: &[RuleImpl] = &[
     RuleImpl {
         id: "rbac-cluster-admin-binding",
-        check: Check::Object(&["ClusterRoleBinding", "RoleBinding"], cluster_admin_binding),
+        check: Check::Object(
+            &["ClusterRoleBinding", "RoleBinding"],
+            cluster_admin_binding,
+        ),
     },
     RuleImpl {
         id: "rbac-wildcard",
@@ -41,7 +44,10 @@ pub const RULES: &[RuleImpl] = &[
     },
     RuleImpl {
         id: "rbac-binding-to-default-sa",
-        check: Check::Object(&["ClusterRoleBinding", "RoleBinding"], binding_to_default_sa),
+        check: Check::Object(
+            &["ClusterRoleBinding", "RoleBinding"],
+            binding_to_default_sa,
+        ),
     },
 ];
 
@@ -79,9 +85,7 @@ impl<'a> PolicyRule<'a> {
     fn resource(&self, resource: &str) -> bool {
         let sub = resource.split_once('/').map(|(_, s)| s);
         self.resources.iter().any(|r| {
-            *r == "*"
-                || *r == resource
-                || sub.is_some_and(|s| r.strip_prefix("*/") == Some(s))
+            *r == "*" || *r == resource || sub.is_some_and(|s| r.strip_prefix("*/") == Some(s))
         })
     }
 
@@ -219,7 +223,14 @@ fn cluster_admin_binding(_cx: &Ctx, o: &Object) -> Outcome {
         _ => " cluster-wide".to_string(),
     };
     let mut v = Vec::new();
-    for (i, s) in o.root.get("subjects").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+    for (i, s) in o
+        .root
+        .get("subjects")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
         let (kind, label) = subject_label(o, s);
         let name = s.get("name").and_then(Node::as_str).unwrap_or("");
         let who = match (kind.as_str(), broad_system_subject(name)) {
@@ -229,7 +240,10 @@ fn cluster_admin_binding(_cx: &Ctx, o: &Object) -> Outcome {
         };
         v.push(Violation::new(
             FieldPath::of(&["subjects"]).idx(i),
-            format!("{} {} grants cluster-admin{scope} to {label}{who}", o.kind, o.name),
+            format!(
+                "{} {} grants cluster-admin{scope} to {label}{who}",
+                o.kind, o.name
+            ),
         ));
     }
     Outcome::from(v)
@@ -249,7 +263,14 @@ fn binding_to_default_sa(_cx: &Ctx, o: &Object) -> Outcome {
         .and_then(Node::as_str)
         .unwrap_or("role");
     let mut v = Vec::new();
-    for (i, s) in o.root.get("subjects").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+    for (i, s) in o
+        .root
+        .get("subjects")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
         if s.get("kind").and_then(Node::as_str) != Some("ServiceAccount")
             || s.get("name").and_then(Node::as_str) != Some("default")
         {
@@ -372,6 +393,10 @@ fn pod_exec(cx: &Ctx, o: &Object) -> Outcome {
     })
 }
 
+/// A verb, the (group, resource) pairs it escalates on, and whether
+/// `resourceNames` makes it safe.
+type EscalationCheck = (&'static str, &'static [(&'static str, &'static str)], bool);
+
 /// Grants that let a holder obtain more than the role itself gives:
 /// escalate (edit roles beyond one's own rights), bind (bind any role),
 /// impersonate (act as another user, group or ServiceAccount), and create
@@ -380,8 +405,12 @@ fn pod_exec(cx: &Ctx, o: &Object) -> Outcome {
 /// delegate binding, so it does not count.
 fn escalation_verbs(_cx: &Ctx, o: &Object) -> Outcome {
     const RBAC: &str = "rbac.authorization.k8s.io";
-    let checks: [(&str, &[(&str, &str)], bool); 4] = [
-        ("escalate", &[(RBAC, "roles"), (RBAC, "clusterroles")], false),
+    let checks: [EscalationCheck; 4] = [
+        (
+            "escalate",
+            &[(RBAC, "roles"), (RBAC, "clusterroles")],
+            false,
+        ),
         ("bind", &[(RBAC, "roles"), (RBAC, "clusterroles")], true),
         (
             "impersonate",
