@@ -53,9 +53,85 @@ const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-le
 
 const PSA_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 
+/// Capabilities the PSS baseline allows to add.
+const BASELINE_CAPABILITIES: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// What in this pod needs more than the PSS baseline (host namespaces,
+/// hostPath, host ports, privileged, extra capabilities), if anything.
+fn beyond_baseline(w: &Workload) -> Option<&'static str> {
+    for (field, what) in [
+        ("hostNetwork", "hostNetwork"),
+        ("hostPID", "hostPID"),
+        ("hostIPC", "hostIPC"),
+    ] {
+        if w.get(field).and_then(Node::as_bool) == Some(true) {
+            return Some(what);
+        }
+    }
+    if w.get("volumes")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .any(|v| v.get("hostPath").is_some())
+    {
+        return Some("a hostPath volume");
+    }
+    for c in w.all_containers() {
+        if c.at(&["securityContext", "privileged"])
+            .and_then(Node::as_bool)
+            == Some(true)
+        {
+            return Some("a privileged container");
+        }
+        let host_port = c
+            .get("ports")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .any(|p| {
+                p.get("hostPort")
+                    .and_then(Node::as_i64)
+                    .is_some_and(|n| n != 0)
+            });
+        if host_port {
+            return Some("a hostPort");
+        }
+        let caps = c
+            .at(&["securityContext", "capabilities", "add"])
+            .map(Node::items)
+            .unwrap_or(&[]);
+        if caps
+            .iter()
+            .filter_map(Node::as_str)
+            .any(|cap| !BASELINE_CAPABILITIES.contains(&cap.trim_start_matches("CAP_")))
+        {
+            return Some("an added capability");
+        }
+    }
+    None
+}
+
 /// Each Namespace object (a cluster-scope rule judged per namespace, so the
 /// score counts namespaces and each finding points at its Namespace): it
 /// needs `pod-security.kubernetes.io/enforce` at baseline or restricted.
+/// `privileged` passes only where a workload of the namespace needs more
+/// than baseline (a log collector's hostPath, node-exporter's host
+/// namespaces): that is the documented way to isolate such agents; set on
+/// a namespace whose workloads would pass baseline, it is a finding.
 /// Runs only where cluster rules run; kube-system, kube-public and
 /// kube-node-lease are skipped. A cluster-wide PSA default set in the API
 /// server's AdmissionConfiguration is not visible in manifests.
@@ -74,13 +150,18 @@ fn psa_unlabeled(cx: &Ctx, o: &Object) -> Outcome {
                 o.name
             ),
         ),
-        Some("privileged") => Outcome::fail(
-            path,
-            format!(
-                "namespace {} sets {PSA_ENFORCE}: privileged: any pod, privileged and host-mounting included, is admitted",
-                o.name
-            ),
-        ),
+        Some("privileged") => {
+            if cx.inv.workloads_in(&o.name).any(|w| beyond_baseline(&w).is_some()) {
+                return Outcome::Pass;
+            }
+            Outcome::fail(
+                path,
+                format!(
+                    "namespace {} sets {PSA_ENFORCE}: privileged but none of its workloads in the input needs more than baseline: any pod, privileged and host-mounting included, is admitted there",
+                    o.name
+                ),
+            )
+        }
         Some(_) => Outcome::Pass,
     }
 }
