@@ -817,6 +817,14 @@ fn monitor_selects_nothing(cx: &Ctx, o: &Object) -> Outcome {
         return Outcome::NotEvaluated(reason);
     }
     let namespaces = monitor_namespaces(o);
+    // `any: true` can target an application anywhere: only a whole-cluster
+    // input can show that it is not there.
+    if namespaces.is_none() && !(cx.settings.cluster_profile || cx.settings.live) {
+        return Outcome::NotEvaluated(format!(
+            "{} {} watches every namespace: judged only on a whole cluster (--cluster-profile or --live)",
+            o.kind, o.name
+        ));
+    }
     let where_ = match &namespaces {
         None => "any namespace".to_string(),
         Some(n) => format!("namespace {}", n.join(", ")),

@@ -159,7 +159,8 @@ fn role_scope(o: &Object) -> String {
             "in namespace {}",
             o.effective_namespace().unwrap_or("default")
         ),
-        _ => "in every namespace (when bound by a ClusterRoleBinding)".to_string(),
+        _ => "in every namespace it is bound in (cluster-wide through a ClusterRoleBinding)"
+            .to_string(),
     }
 }
 
@@ -288,30 +289,34 @@ fn binding_to_default_sa(_cx: &Ctx, o: &Object) -> Outcome {
 // --- roles ----------------------------------------------------------------
 
 /// `*` in the verbs, resources or apiGroups of a role rule: it grants
-/// everything that exists now and every resource or verb added later.
+/// everything that exists now and every resource or verb added later. One
+/// finding per rule, at its first wildcard field, naming all of them.
 fn wildcard(_cx: &Ctx, o: &Object) -> Outcome {
-    if role_not_judged(o) {
-        return Outcome::Skip;
-    }
-    let mut v = Vec::new();
-    for r in policy_rules(o) {
-        for (field, list) in [
+    judge_role(o, |r| {
+        let fields: Vec<&str> = [
             ("verbs", &r.verbs),
             ("resources", &r.resources),
             ("apiGroups", &r.groups),
-        ] {
-            if list.contains(&"*") {
-                v.push(Violation::new(
-                    r.field(field),
-                    format!(
-                        "{} {} rule {} grants {field} \"*\" (verbs {:?} on resources {:?} in apiGroups {:?})",
-                        o.kind, o.name, r.index, r.verbs, r.resources, r.groups
-                    ),
-                ));
-            }
-        }
-    }
-    Outcome::from(v)
+        ]
+        .into_iter()
+        .filter(|(_, list)| list.contains(&"*"))
+        .map(|(f, _)| f)
+        .collect();
+        let first = fields.first()?;
+        Some(Violation::new(
+            r.field(first),
+            format!(
+                "{} {} rule {} uses \"*\" in {} (verbs {:?} on resources {:?} in apiGroups {:?})",
+                o.kind,
+                o.name,
+                r.index,
+                fields.join(" and "),
+                r.verbs,
+                r.resources,
+                r.groups
+            ),
+        ))
+    })
 }
 
 /// get, list or watch on Secrets (directly or through `*`). A rule limited
@@ -329,14 +334,14 @@ fn secrets_access(_cx: &Ctx, o: &Object) -> Outcome {
         }
         let reads_all = verbs.iter().any(|v| matches!(*v, "*" | "list" | "watch"));
         let what = if reads_all {
-            "can read the content of every Secret"
+            "the content of every Secret"
         } else {
-            "can read any Secret by name"
+            "any Secret whose name it knows"
         };
         Some(Violation::new(
             r.field("verbs"),
             format!(
-                "{} {} rule {} grants {} on secrets{} {}: it {what}",
+                "{} {} rule {} grants {} on secrets{}: it can read {what} {}",
                 o.kind,
                 o.name,
                 r.index,
