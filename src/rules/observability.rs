@@ -305,7 +305,14 @@ fn log_outputs(text: &str) -> Vec<String> {
             }
         }
     }
-    for block in yaml_block(text, "exporters") {
+    let logs_pipeline = yaml_block(text, "pipelines").iter().flatten().any(|l| {
+        let t = l.trim();
+        t.starts_with("logs:") || t.starts_with("logs/")
+    });
+    for block in yaml_block(text, "exporters")
+        .into_iter()
+        .filter(|_| logs_pipeline)
+    {
         let Some(first) = block.first() else { continue };
         let level = indent(first);
         for l in block.iter().filter(|l| indent(l) == level) {
@@ -550,34 +557,45 @@ fn alerting_missing(cx: &Ctx) -> Outcome {
     Outcome::Fail(vec![Violation::general(msg)])
 }
 
-/// What an alert rule watches, from kube-prometheus / node-exporter naming
-/// and the metrics its expression reads.
+/// Identifiers of a PromQL expression (metric names, functions, labels).
+fn promql_names(expr: &str) -> Vec<&str> {
+    expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .filter(|t| t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+        .collect()
+}
+
+/// What an alert rule watches (nodes, control plane, workloads), from
+/// kube-prometheus / node-exporter alert names and the metric names and
+/// scrape jobs its expression reads.
 fn alert_areas(name: &str, expr: &str) -> [bool; 3] {
-    let n = name;
-    let any = |prefixes: &[&str], text: &str| prefixes.iter().any(|p| text.contains(p));
-    let nodes = n.starts_with("Node")
-        || n.starts_with("KubeNode")
-        || n.starts_with("Kubelet")
-        || any(&["node_", "kube_node_", "kubelet_"], expr);
-    let control_plane = n.starts_with("KubeAPI")
-        || n.starts_with("KubeControllerManager")
-        || n.starts_with("KubeScheduler")
-        || n.starts_with("KubeClientCertificate")
-        || n.starts_with("KubeAggregatedAPI")
-        || n.starts_with("Etcd")
-        || n.starts_with("etcd")
-        || any(
-            &[
-                "apiserver_",
-                "etcd_",
-                "scheduler_",
-                "job=\"apiserver\"",
-                "kube-controller-manager",
-                "kube-scheduler",
-            ],
-            expr,
-        );
-    let workloads = [
+    let metrics = promql_names(expr);
+    let metric = |prefixes: &[&str]| {
+        metrics
+            .iter()
+            .any(|m| prefixes.iter().any(|p| m.starts_with(p)))
+    };
+    let job = |jobs: &[&str]| jobs.iter().any(|j| expr.contains(&format!("job=\"{j}\"")));
+    let named = |prefixes: &[&str]| prefixes.iter().any(|p| name.starts_with(p));
+    let nodes = named(&["Node", "KubeNode", "KubeletDown", "KubeletTooManyPods"])
+        || metric(&["node_", "kube_node_", "kubelet_running_", "kubelet_node_"])
+        || job(&["node-exporter", "kubelet"]);
+    let control_plane = named(&[
+        "KubeAPI",
+        "KubeControllerManager",
+        "KubeScheduler",
+        "KubeClientCertificate",
+        "KubeAggregatedAPI",
+        "Etcd",
+        "etcd",
+    ]) || metric(&["apiserver_", "etcd_", "scheduler_", "kube_apiserver"])
+        || job(&[
+            "apiserver",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "etcd",
+        ]);
+    let workloads = named(&[
         "KubePod",
         "KubeDeployment",
         "KubeStatefulSet",
@@ -586,21 +604,17 @@ fn alert_areas(name: &str, expr: &str) -> [bool; 3] {
         "KubeContainer",
         "KubeHpa",
         "KubeCronJob",
-    ]
-    .iter()
-    .any(|p| n.starts_with(p))
-        || any(
-            &[
-                "kube_pod_",
-                "kube_deployment_",
-                "kube_statefulset_",
-                "kube_daemonset_",
-                "kube_job_",
-                "container_cpu",
-                "container_memory",
-            ],
-            expr,
-        );
+    ]) || metric(&[
+        "kube_pod_",
+        "kube_deployment_",
+        "kube_statefulset_",
+        "kube_daemonset_",
+        "kube_job_",
+        "kube_replicaset_",
+        "kube_horizontalpodautoscaler_",
+        "container_cpu_",
+        "container_memory_",
+    ]);
     [nodes, control_plane, workloads]
 }
 
@@ -1060,7 +1074,36 @@ fn audit_logging_disabled(cx: &Ctx) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::log_outputs;
+    use super::{alert_areas, log_outputs};
+
+    #[test]
+    fn alert_areas_by_metric_not_substring() {
+        assert_eq!(
+            alert_areas(
+                "KafkaRunningOutOfSpace",
+                "kubelet_volume_stats_available_bytes < 15"
+            ),
+            [false, false, false]
+        );
+        assert_eq!(
+            alert_areas(
+                "KafkaNodePoolWarnings",
+                "strimzi_kafka_node_pool_resource_info"
+            ),
+            [false, false, false]
+        );
+        assert_eq!(
+            alert_areas("HostDown", "up{job=\"node-exporter\"} == 0"),
+            [true, false, false]
+        );
+        assert_eq!(
+            alert_areas(
+                "X",
+                "rate(kube_pod_container_status_restarts_total[5m]) > 0"
+            ),
+            [false, false, true]
+        );
+    }
 
     #[test]
     fn collector_outputs() {
@@ -1072,8 +1115,10 @@ mod tests {
         let vector =
             "sources:\n  k8s:\n    type: kubernetes_logs\nsinks:\n  out:\n    type: console\n";
         assert_eq!(log_outputs(vector), vec!["console"]);
-        let otel = "receivers:\n  filelog: {}\nexporters:\n  otlphttp/loki:\n    endpoint: http://loki\n  debug: {}\n";
+        let otel = "receivers:\n  filelog: {}\nexporters:\n  otlphttp/loki:\n    endpoint: http://loki\n  debug: {}\nservice:\n  pipelines:\n    logs:\n      exporters: [otlphttp/loki]\n";
         assert_eq!(log_outputs(otel), vec!["debug", "otlphttp"]);
+        let traces_only = "exporters:\n  googlecloud: {}\nservice:\n  pipelines:\n    traces:\n      exporters: [googlecloud]\n";
+        assert!(log_outputs(traces_only).is_empty());
         let promtail = "clients:\n  - url: http://loki:3100/loki/api/v1/push\n";
         assert_eq!(log_outputs(promtail), vec!["loki"]);
         let alloy = "loki.write \"default\" {\n  endpoint { url = \"x\" }\n}\n";
