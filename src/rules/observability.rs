@@ -472,9 +472,9 @@ fn log_backend_missing(cx: &Ctx) -> Outcome {
     }
     let (w, _) = &collectors[0];
     let shown = if outputs.is_empty() {
-        "no output".to_string()
+        "no log output".to_string()
     } else {
-        format!("only {}", outputs.join(", "))
+        format!("only local outputs ({})", outputs.join(", "))
     };
     Outcome::Fail(vec![Violation::on(
         w.index,

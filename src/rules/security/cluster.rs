@@ -70,6 +70,19 @@ const BASELINE_CAPABILITIES: &[&str] = &[
     "SYS_CHROOT",
 ];
 
+/// Whether a service mesh injects its iptables init container (which adds
+/// NET_ADMIN and NET_RAW, beyond baseline) into pods of this namespace.
+fn mesh_injected(ns: &Object, w: &Workload) -> bool {
+    ns.annotation("linkerd.io/inject") == Some("enabled")
+        || ns.label("istio-injection") == Some("enabled")
+        || w.annotation("linkerd.io/inject") == Some("enabled")
+        || w.annotation("sidecar.istio.io/inject") == Some("true")
+        || w.labels()
+            .and_then(|l| l.get("sidecar.istio.io/inject"))
+            .and_then(Node::as_str)
+            == Some("true")
+}
+
 /// What in this pod needs more than the PSS baseline (host namespaces,
 /// hostPath, host ports, privileged, extra capabilities), if anything.
 fn beyond_baseline(w: &Workload) -> Option<&'static str> {
@@ -130,7 +143,9 @@ fn beyond_baseline(w: &Workload) -> Option<&'static str> {
 /// needs `pod-security.kubernetes.io/enforce` at baseline or restricted.
 /// `privileged` passes only where a workload of the namespace needs more
 /// than baseline (a log collector's hostPath, node-exporter's host
-/// namespaces): that is the documented way to isolate such agents; set on
+/// namespaces, a mesh's injected iptables init container with NET_ADMIN;
+/// a mesh CNI plugin would make the latter unnecessary, which manifests do
+/// not show): that is the documented way to isolate such agents; set on
 /// a namespace whose workloads would pass baseline, it is a finding.
 /// Runs only where cluster rules run; kube-system, kube-public and
 /// kube-node-lease are skipped. A cluster-wide PSA default set in the API
@@ -151,7 +166,11 @@ fn psa_unlabeled(cx: &Ctx, o: &Object) -> Outcome {
             ),
         ),
         Some("privileged") => {
-            if cx.inv.workloads_in(&o.name).any(|w| beyond_baseline(&w).is_some()) {
+            if cx
+                .inv
+                .workloads_in(&o.name)
+                .any(|w| beyond_baseline(&w).is_some() || mesh_injected(o, &w))
+            {
                 return Outcome::Pass;
             }
             Outcome::fail(
