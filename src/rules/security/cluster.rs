@@ -201,9 +201,14 @@ fn hand_made_secret(o: &Object) -> bool {
         .get("type")
         .and_then(Node::as_str)
         .unwrap_or("Opaque");
-    let has_data = ["data", "stringData"]
-        .iter()
-        .any(|k| o.root.get(k).is_some_and(|d| !d.is_empty()));
+    // Placeholders such as `data: {csrf: ""}` are filled at run time.
+    let has_data = ["data", "stringData"].iter().any(|k| {
+        o.root
+            .get(k)
+            .into_iter()
+            .flat_map(Node::entries)
+            .any(|(_, v)| v.as_str().is_some_and(|t| !t.is_empty()))
+    });
     has_data
         && !GENERATED_SECRET_TYPES.contains(&typ)
         && o.root
