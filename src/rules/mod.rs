@@ -6,6 +6,7 @@
 //! pillar module (the logic) registered in that module's `RULES`, and
 //! `fixtures/rules/<id>/{pass,fail}.yaml`. The catalog test checks all three.
 
+pub mod control_plane;
 pub mod disaster_recovery;
 pub mod observability;
 pub mod performance;
