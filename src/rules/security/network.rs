@@ -431,3 +431,21 @@ fn ingress_missing_tls(_cx: &Ctx, o: &Object) -> Outcome {
     }
     Outcome::from(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_hosts_and_private_ranges() {
+        assert!(tls_host_covers("*.example.com", "a.example.com"));
+        assert!(!tls_host_covers("*.example.com", "a.b.example.com"));
+        assert!(!tls_host_covers("*.example.com", "example.com"));
+        assert!(tls_host_covers("Shop.Example.com", "shop.example.com"));
+        assert!(is_private_cidr("10.0.0.0/8"));
+        assert!(is_private_cidr("172.20.0.0/16"));
+        assert!(is_private_cidr("fd00::/8"));
+        assert!(!is_private_cidr("169.254.169.254/32"));
+        assert!(!is_private_cidr("nonsense"));
+    }
+}

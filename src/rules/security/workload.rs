@@ -164,14 +164,14 @@ fn collision(field: &str, id: i64) -> &'static str {
 // service accounts
 
 /// The ServiceAccount a pod runs as: `serviceAccountName`, else the
-/// deprecated `serviceAccount`, else `default`; with the field to point at.
-fn service_account<'a>(w: &Workload<'a>) -> (&'a str, FieldPath) {
+/// deprecated `serviceAccount`, else `default`; with the field that says so.
+fn service_account<'a>(w: &Workload<'a>) -> (&'a str, Option<&'static str>) {
     for key in ["serviceAccountName", "serviceAccount"] {
         if let Some(name) = w.get(key).and_then(Node::as_str).filter(|s| !s.is_empty()) {
-            return (name, w.path(key));
+            return (name, Some(key));
         }
     }
-    ("default", w.spec_path.clone())
+    ("default", None)
 }
 
 /// Whether the pod gets an API token mounted automatically: the pod's
@@ -192,12 +192,15 @@ fn token_automounted(cx: &Ctx, w: &Workload, ns: &str, sa: &str) -> bool {
 }
 
 /// Whether a RoleBinding or ClusterRoleBinding in the input grants something
-/// to ServiceAccount `ns/sa`: as a ServiceAccount subject, as the user
-/// `system:serviceaccount:ns:sa`, or through the groups
-/// `system:serviceaccounts[:ns]`.
-fn sa_is_bound(cx: &Ctx, ns: &str, sa: &str) -> bool {
-    let user = format!("system:serviceaccount:{ns}:{sa}");
-    let ns_group = format!("system:serviceaccounts:{ns}");
+/// to ServiceAccount `sa` of the workload's namespace: as a ServiceAccount
+/// subject or as the user `system:serviceaccount:<ns>:<sa>`. Grants to the
+/// groups `system:serviceaccounts[:<ns>]` are blanket grants to every
+/// ServiceAccount and say nothing about this pod's needs. When the workload's manifest
+/// names no namespace (applied with `kubectl -n`), a ClusterRoleBinding must
+/// still name one, so any subject namespace is accepted.
+fn sa_is_bound(cx: &Ctx, w: &Workload, sa: &str) -> bool {
+    let written_ns = w.obj.namespace.as_deref();
+    let ns_matches = |n: &str| written_ns.is_none_or(|w| w == n);
     ["RoleBinding", "ClusterRoleBinding"].iter().any(|kind| {
         cx.inv.of_kind(kind).any(|(_, b)| {
             let binding_ns = b.effective_namespace();
@@ -207,7 +210,7 @@ fn sa_is_bound(cx: &Ctx, ns: &str, sa: &str) -> bool {
                 .unwrap_or(&[])
                 .iter()
                 .any(|s| {
-                    let name = s.get("name").and_then(Node::as_str);
+                    let name = s.get("name").and_then(Node::as_str).unwrap_or("");
                     match s.get("kind").and_then(Node::as_str) {
                         Some("ServiceAccount") => {
                             // A RoleBinding subject without namespace means the
@@ -215,13 +218,12 @@ fn sa_is_bound(cx: &Ctx, ns: &str, sa: &str) -> bool {
                             // match it leniently rather than report a false alarm.
                             let subject_ns =
                                 s.get("namespace").and_then(Node::as_str).or(binding_ns);
-                            name == Some(sa) && subject_ns.is_none_or(|n| n == ns)
+                            name == sa && subject_ns.is_none_or(ns_matches)
                         }
-                        Some("User") => name == Some(user.as_str()),
-                        Some("Group") => {
-                            name == Some("system:serviceaccounts")
-                                || name == Some(ns_group.as_str())
-                        }
+                        Some("User") => name
+                            .strip_prefix("system:serviceaccount:")
+                            .and_then(|rest| rest.split_once(':'))
+                            .is_some_and(|(n, s)| s == sa && ns_matches(n)),
                         _ => false,
                     }
                 })
@@ -241,7 +243,7 @@ fn sa_is_bound(cx: &Ctx, ns: &str, sa: &str) -> bool {
 fn service_account_token_automount(cx: &Ctx, w: &Workload) -> Outcome {
     let ns = w.obj.effective_namespace().unwrap_or("default");
     let (sa, _) = service_account(w);
-    if !token_automounted(cx, w, ns, sa) || sa_is_bound(cx, ns, sa) {
+    if !token_automounted(cx, w, ns, sa) || sa_is_bound(cx, w, sa) {
         return Outcome::Pass;
     }
     if sa != "default" {
@@ -271,17 +273,19 @@ fn service_account_token_automount(cx: &Ctx, w: &Workload) -> Outcome {
 /// identity to share and passes.
 fn default_service_account(cx: &Ctx, w: &Workload) -> Outcome {
     let ns = w.obj.effective_namespace().unwrap_or("default");
-    let (sa, path) = service_account(w);
+    let (sa, key) = service_account(w);
     if sa != "default" {
         return Outcome::Pass;
     }
     if !token_automounted(cx, w, ns, sa) && !projects_token(w) {
         return Outcome::Pass;
     }
-    let how = if path == w.spec_path {
-        "sets no serviceAccountName"
-    } else {
-        "sets serviceAccountName: default"
+    let (path, how) = match key {
+        Some(k) => (w.path(k), format!("sets {k}: default")),
+        None => (
+            w.spec_path.clone(),
+            "sets no serviceAccountName".to_string(),
+        ),
     };
     Outcome::fail(
         path,
@@ -332,6 +336,7 @@ impl<'a> ImageRef<'a> {
             || image.contains("${")
             || image.contains("$(")
             || image.contains(char::is_whitespace)
+            || image.contains(['<', '>'])
         {
             return None;
         }
@@ -599,6 +604,24 @@ const KEY_QUALIFIERS: &[&str] = &[
     "SERVICE",
 ];
 
+/// Words that, before `SECRET`, make the name a reference to a Kubernetes
+/// Secret object (`TS_KUBE_SECRET: tailscale-auth`, `existingSecret`,
+/// `credentialsSecret`, `tlsSecret`), not a secret value.
+const SECRET_REF_QUALIFIERS: &[&str] = &[
+    "KUBE",
+    "K8S",
+    "KUBERNETES",
+    "EXISTING",
+    "CREDENTIALS",
+    "CREDENTIAL",
+    "TLS",
+    "CERT",
+    "CERTIFICATE",
+    "CA",
+    "PULL",
+    "REF",
+];
+
 /// Words that may follow the secret word without changing what the name
 /// holds (`PASSWORD_VALUE`, `SECRET_KEY_BASE`, `TOKEN_B64`). Anything else
 /// after it (`_FILE`, `_PATH`, `_NAME`, `_URL`, `_TTL`, `_ENABLED`...) means
@@ -642,6 +665,17 @@ fn name_looks_secret(name: &str) -> bool {
     let Some(last) = (0..w.len()).rev().find(|&i| is_secret_at(i)) else {
         return false;
     };
+    if matches!(w[last].as_str(), "SECRET" | "SECRETS")
+        && last > 0
+        && SECRET_REF_QUALIFIERS.contains(&w[last - 1].as_str())
+    {
+        return false;
+    }
+    // `api-token-secret-key`, `PASSWORD_SECRET_KEY`: the key inside the
+    // Secret that holds the token, not a secret key.
+    if w[last] == "KEY" && last >= 2 && w[last - 1] == "SECRET" && is_secret_at(last - 2) {
+        return false;
+    }
     w[last + 1..]
         .iter()
         .all(|x| TRAILING_OK.contains(&x.as_str()) || x.bytes().all(|b| b.is_ascii_digit()))
@@ -682,7 +716,9 @@ fn value_not_secret(value: &str) -> bool {
 }
 
 /// Values that are obviously placeholders for a real secret, as found in
-/// config templates and examples (`changeme`, `<password>`, `xxxx`).
+/// config templates and examples (`changeme`, `<password>`, `xxxx`,
+/// `INSERT_TOKEN`, `YOUR_KEY_HERE`). A weak literal (`password`, `admin`)
+/// is not a placeholder: it is a real, bad credential.
 fn is_placeholder(value: &str) -> bool {
     let v = value
         .trim()
@@ -690,26 +726,40 @@ fn is_placeholder(value: &str) -> bool {
         .to_ascii_lowercase();
     let compact: String = v.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     v.is_empty()
+        || (v.starts_with('<') && v.ends_with('>'))
         || v.chars()
             .all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_' | '#'))
         || matches!(
             compact.as_str(),
-            "changeme"
-                | "replaceme"
-                | "redacted"
-                | "todo"
-                | "tbd"
-                | "placeholder"
-                | "secret"
-                | "password"
-                | "token"
-                | "dummy"
-                | "example"
+            "redacted" | "todo" | "tbd" | "placeholder" | "dummy" | "none"
         )
-        || v.starts_with("your-")
-        || v.starts_with("your_")
-        || v.starts_with("my-")
-        || v.contains("example")
+        || [
+            "changeme",
+            "replaceme",
+            "insert",
+            "replace",
+            "your",
+            "enter",
+            "example",
+        ]
+        .iter()
+        .any(|p| compact.starts_with(p))
+        || compact.ends_with("here")
+        || compact.contains("example")
+}
+
+/// A placeholder, or a value that repeats the variable's name
+/// (`GOOGLE_API_KEY: GOOGLE_API_KEY_VAL`): a slot for a secret, not one.
+fn is_placeholder_for(name: &str, value: &str) -> bool {
+    let compact = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    // Short names (`token`, `password`) would excuse real values.
+    let n = compact(name);
+    is_placeholder(value) || (n.len() >= 9 && compact(value).contains(&n))
 }
 
 /// A credential recognised by its shape, anywhere in a value: PEM private
@@ -847,7 +897,10 @@ fn secret_in_env_literal(_cx: &Ctx, w: &Workload) -> Outcome {
             };
             let what = match credential_in_text(value) {
                 Some(what) => format!("holds {what} as a literal value"),
-                None if name_looks_secret(name) && !value_not_secret(value) => {
+                None if name_looks_secret(name)
+                    && !value_not_secret(value)
+                    && !is_placeholder_for(name, value) =>
+                {
                     "is set to a literal value".to_string()
                 }
                 None => continue,
@@ -903,10 +956,10 @@ fn assignment(line: &str) -> Option<(&str, &str)> {
 /// Whether a value assigned to a secret-named key is a literal credential:
 /// not empty, not a reference or template, not a placeholder, not a nested
 /// structure (`{`, `[`, `|`, `>`: the value follows on other lines).
-fn literal_credential(value: &str) -> bool {
+fn literal_credential(name: &str, value: &str) -> bool {
     let v = value.trim();
     !(value_not_secret(v)
-        || is_placeholder(v)
+        || is_placeholder_for(name, v)
         || v.starts_with(['{', '[', '|', '>', '&', '*', '!', '%'])
         || v.eq_ignore_ascii_case("null")
         || v == "~")
@@ -925,19 +978,24 @@ fn literal_credential(value: &str) -> bool {
 fn secret_in_configmap(_cx: &Ctx, o: &Object) -> Outcome {
     let mut v = Vec::new();
     for (key, node) in o.root.get("data").into_iter().flat_map(Node::entries) {
+        // Knative-style `_example` keys are documentation, never read.
+        if key == "_example" {
+            continue;
+        }
         let Some(value) = node.as_str() else {
             continue;
         };
         let path = FieldPath::of(&["data", key]);
         let finding = if let Some(what) = credential_in_text(value) {
             Some(format!("key \"{key}\" holds {what}"))
-        } else if !value.contains('\n') && name_looks_secret(key) && literal_credential(value) {
+        } else if !value.contains('\n') && name_looks_secret(key) && literal_credential(key, value)
+        {
             Some(format!("key \"{key}\" holds a literal credential"))
         } else {
             value
                 .lines()
                 .filter_map(assignment)
-                .find(|(k, val)| name_looks_secret(k) && literal_credential(val))
+                .find(|(k, val)| name_looks_secret(k) && literal_credential(k, val))
                 .map(|(k, _)| format!("key \"{key}\" embeds a literal credential ({k})"))
         };
         if let Some(f) = finding {
@@ -1247,6 +1305,9 @@ mod tests {
             "tokenUrl",
             "SECRETS_DIR",
             "bearer_token_file",
+            "api-token-secret-key",
+            "TS_KUBE_SECRET",
+            "existingSecret",
         ] {
             assert!(!name_looks_secret(n), "{n}");
         }
