@@ -197,10 +197,16 @@ fn token_automounted(cx: &Ctx, w: &Workload, ns: &str, sa: &str) -> bool {
 /// groups `system:serviceaccounts[:<ns>]` are blanket grants to every
 /// ServiceAccount and say nothing about this pod's needs. When the workload's manifest
 /// names no namespace (applied with `kubectl -n`), a ClusterRoleBinding must
-/// still name one, so any subject namespace is accepted.
+/// still name one, so any subject namespace is accepted for a dedicated
+/// ServiceAccount.
 fn sa_is_bound(cx: &Ctx, w: &Workload, sa: &str) -> bool {
     let written_ns = w.obj.namespace.as_deref();
-    let ns_matches = |n: &str| written_ns.is_none_or(|w| w == n);
+    // `default` exists in every namespace: its name says nothing, so a
+    // namespace-less workload only matches the `default` namespace's.
+    let ns_matches = |n: &str| match written_ns {
+        Some(w) => w == n,
+        None => sa != "default" || n == "default",
+    };
     ["RoleBinding", "ClusterRoleBinding"].iter().any(|kind| {
         cx.inv.of_kind(kind).any(|(_, b)| {
             let binding_ns = b.effective_namespace();
