@@ -687,7 +687,7 @@ fn name_looks_secret(name: &str) -> bool {
         .all(|x| TRAILING_OK.contains(&x.as_str()) || x.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Why a literal value is not a secret in itself: a reference the runtime
+/// Whether a literal value is not a secret in itself: a reference the runtime
 /// expands (`$(VAR)`, `${VAR}`), an unrendered template, a file path, a
 /// boolean, or a URL without credentials.
 fn value_not_secret(value: &str) -> bool {
