@@ -31,6 +31,10 @@ pub struct Inventory {
     pub listed: HashSet<String>,
     /// Live: kinds that could not be listed, with the reason.
     pub unavailable: HashMap<String, String>,
+    /// Static input declared to be a whole cluster (`--cluster-profile`):
+    /// a kind absent from it is absent from the cluster, so relation rules
+    /// can judge instead of answering not-evaluated.
+    pub complete: bool,
     /// Live: the server's version (`v1.30.2`).
     pub server_version: Option<String>,
     components: OnceLock<crate::components::Detected>,
@@ -144,7 +148,7 @@ impl Inventory {
             Mode::Live if self.listed.contains(kind) => Ok(()),
             Mode::Live if self.has_kind(kind) => Ok(()),
             Mode::Live => Err(format!("{kind} was not listed")),
-            Mode::Static if self.has_kind(kind) => Ok(()),
+            Mode::Static if self.has_kind(kind) || self.complete => Ok(()),
             Mode::Static => Err(format!("no {kind} in the input")),
         }
     }

@@ -131,7 +131,8 @@ pub fn evaluate(
     rules: Vec<ActiveRule>,
 ) -> Scan {
     let objects = std::mem::take(&mut source.objects);
-    let inventory = Inventory::new(objects, mode);
+    let mut inventory = Inventory::new(objects, mode);
+    inventory.complete = settings.cluster_profile;
     let results = engine::run(&inventory, settings, rules);
     Scan {
         inventory,

@@ -120,3 +120,17 @@ pub fn all() -> Vec<RuleImpl> {
     ]
     .concat()
 }
+
+/// Where a namespace-scope finding points: the Namespace object when the
+/// input has it, else the namespace's first workload.
+pub fn namespace_violation(cx: &Ctx, ns: &str, msg: String) -> Violation {
+    let at = cx
+        .inv
+        .get("Namespace", "", ns)
+        .map(|(i, _)| i)
+        .or_else(|| cx.inv.workloads_in(ns).next().map(|w| w.index));
+    match at {
+        Some(i) => Violation::on(i, FieldPath::of(&["metadata", "name"]), msg),
+        None => Violation::general(msg),
+    }
+}

@@ -506,35 +506,11 @@ fn stateful_not_guaranteed(cx: &Ctx, w: &Workload) -> Outcome {
 // ---------------------------------------------------------------------------
 // Namespace guard-rails.
 
-/// Whether absence of `kind` in the input can be judged. With
-/// `--cluster-profile` the input is the whole cluster, so a namespace
-/// without one truly has none; for an app's manifests (or a live list that
-/// was refused) absence proves nothing: not-evaluated.
-fn namespace_kind_known(cx: &Ctx, kind: &str) -> Result<(), String> {
-    if cx.settings.cluster_profile && cx.inv.mode() == crate::inventory::Mode::Static {
-        return Ok(());
-    }
-    cx.inv.related(kind)
-}
-
-/// Where a namespace finding points: its Namespace object, else its first workload.
-fn namespace_violation(cx: &Ctx, ns: &str, msg: String) -> Violation {
-    let at = cx
-        .inv
-        .get("Namespace", "", ns)
-        .map(|(i, _)| i)
-        .or_else(|| cx.inv.workloads_in(ns).next().map(|w| w.index));
-    match at {
-        Some(i) => Violation::on(i, FieldPath::of(&["metadata", "name"]), msg),
-        None => Violation::general(msg),
-    }
-}
-
 /// A namespace with workloads needs a LimitRange giving containers default
 /// requests and limits (a `Container` or `Pod` item); one that only bounds
 /// PersistentVolumeClaims does not count.
 fn namespace_limitrange_missing(cx: &Ctx, ns: &str) -> Outcome {
-    if let Err(reason) = namespace_kind_known(cx, "LimitRange") {
+    if let Err(reason) = cx.inv.related("LimitRange") {
         return Outcome::NotEvaluated(reason);
     }
     let mut others = Vec::new();
@@ -564,7 +540,7 @@ fn namespace_limitrange_missing(cx: &Ctx, ns: &str) -> Outcome {
             others.join(", ")
         )
     };
-    Outcome::Fail(vec![namespace_violation(cx, ns, msg)])
+    Outcome::Fail(vec![super::namespace_violation(cx, ns, msg)])
 }
 
 /// Quota keys that cap what a namespace's pods consume.
@@ -604,7 +580,7 @@ fn only_critical_priority(q: &Node) -> bool {
 /// (cpu, memory, ephemeral-storage or pod count), so that one team cannot
 /// take the cluster.
 fn namespace_quota_missing(cx: &Ctx, ns: &str) -> Outcome {
-    if let Err(reason) = namespace_kind_known(cx, "ResourceQuota") {
+    if let Err(reason) = cx.inv.related("ResourceQuota") {
         return Outcome::NotEvaluated(reason);
     }
     let mut others = Vec::new();
@@ -628,7 +604,7 @@ fn namespace_quota_missing(cx: &Ctx, ns: &str) -> Outcome {
             others.join(", ")
         )
     };
-    Outcome::Fail(vec![namespace_violation(cx, ns, msg)])
+    Outcome::Fail(vec![super::namespace_violation(cx, ns, msg)])
 }
 
 // ---------------------------------------------------------------------------
@@ -875,8 +851,8 @@ spec:
 
     #[test]
     fn namespace_guard_rails_are_judged_on_a_whole_cluster() {
-        let inv = inventory(APP);
-        let mut settings = Settings::default();
+        let mut inv = inventory(APP);
+        let settings = Settings::default();
         let cx = Ctx {
             inv: &inv,
             settings: &settings,
@@ -889,7 +865,8 @@ spec:
             namespace_quota_missing(&cx, "shop"),
             Outcome::NotEvaluated(_)
         ));
-        settings.cluster_profile = true;
+        // --cluster-profile declares the input complete (scan::evaluate sets this).
+        inv.complete = true;
         let cx = Ctx {
             inv: &inv,
             settings: &settings,

@@ -79,19 +79,11 @@ fn default_deny_missing(cx: &Ctx, ns: &str) -> Outcome {
     if missing.is_empty() {
         return Outcome::Pass;
     }
-    let at = cx
-        .inv
-        .get("Namespace", "", ns)
-        .map(|(i, _)| i)
-        .or_else(|| cx.inv.workloads_in(ns).next().map(|w| w.index));
     let msg = format!(
         "namespace {ns} has workloads but no default-deny NetworkPolicy for {}",
         missing.join(" and ")
     );
-    Outcome::Fail(vec![match at {
-        Some(i) => Violation::on(i, crate::path::FieldPath::of(&["metadata", "name"]), msg),
-        None => Violation::general(msg),
-    }])
+    Outcome::Fail(vec![crate::rules::namespace_violation(cx, ns, msg)])
 }
 
 /// Kubernetes NetworkPolicies (`networking.k8s.io`), not CNI-specific kinds
