@@ -95,7 +95,7 @@ pub const RULES: &[RuleImpl] = &[
     RuleImpl {
         id: "hpa-replicas-conflict",
         check: Check::Object(
-            &["Deployment", "StatefulSet"],
+            &["HorizontalPodAutoscaler", "ScaledObject"],
             relations::hpa_replicas_conflict,
         ),
     },
@@ -219,6 +219,14 @@ pub fn autoscaler<'a>(cx: &Ctx<'a>, obj: &Object) -> Option<Autoscaler<'a>> {
                     .unwrap_or(0),
             })
     })
+}
+
+/// Whether autoscalers can be judged: HPAs are in the input (or listed
+/// live), or KEDA ScaledObjects are. The reason names the HPA, the usual one.
+pub fn autoscalers_related(cx: &Ctx) -> Result<(), String> {
+    cx.inv
+        .related("HorizontalPodAutoscaler")
+        .or_else(|reason| cx.inv.related("ScaledObject").map_err(|_| reason))
 }
 
 /// Whether an HPA (or KEDA ScaledObject) in the namespace targets this object.

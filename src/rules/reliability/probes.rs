@@ -3,6 +3,7 @@
 //! containers). Run-to-completion pods (Jobs, CronJobs, Pods with
 //! `restartPolicy` Never/OnFailure) are not asked for readiness/liveness.
 use crate::rules::{Container, ContainerKind, Ctx, Outcome, Violation, Workload};
+use crate::selector::map_selector_matches;
 use crate::yaml::Node;
 
 const PROBES: [&str; 3] = ["livenessProbe", "readinessProbe", "startupProbe"];
@@ -33,11 +34,43 @@ fn judged_containers<'a>(w: &'a Workload<'a>) -> Vec<Container<'a>> {
         .collect()
 }
 
-fn missing_probe(w: &Workload, probe: &str, why: &str) -> Outcome {
+/// Whether a Service of the namespace selects the workload's pods.
+fn selected_by_service(cx: &Ctx, w: &Workload) -> bool {
+    let ns = w.obj.effective_namespace().unwrap_or("");
+    cx.inv.in_namespace(ns, "Service").any(|(_, s)| {
+        s.root
+            .at(&["spec", "selector"])
+            .is_some_and(|sel| map_selector_matches(sel, w.labels()))
+    })
+}
+
+/// Containers that receive traffic: those declaring ports; when none
+/// does, the probed-or-all containers of a pod a Service selects. Pods
+/// that declare no port and no Service selects (load generators, queue
+/// workers, controllers) receive no traffic: none.
+fn serving_containers<'a>(cx: &Ctx, w: &'a Workload<'a>) -> Vec<Container<'a>> {
+    let with_ports: Vec<Container> = w
+        .containers_of(ContainerKind::Regular)
+        .filter(has_ports)
+        .collect();
+    if !with_ports.is_empty() {
+        return with_ports;
+    }
+    if selected_by_service(cx, w) {
+        return judged_containers(w);
+    }
+    Vec::new()
+}
+
+fn missing_probe<'a>(
+    w: &Workload<'a>,
+    containers: Vec<Container<'a>>,
+    probe: &str,
+    why: &str,
+) -> Outcome {
     if w.is_batch() {
         return Outcome::Skip;
     }
-    let containers = judged_containers(w);
     if containers.is_empty() {
         return Outcome::Skip;
     }
@@ -55,10 +88,12 @@ fn missing_probe(w: &Workload, probe: &str, why: &str) -> Outcome {
 }
 
 /// Serving containers need a readiness probe, or they receive traffic
-/// (and rollouts move on) before they can serve.
-pub fn readiness_probe_missing(_cx: &Ctx, w: &Workload) -> Outcome {
+/// (and rollouts move on) before they can serve. Containers that serve
+/// nothing (no port declared, no Service selecting the pod) are not judged.
+pub fn readiness_probe_missing(cx: &Ctx, w: &Workload) -> Outcome {
     missing_probe(
         w,
+        serving_containers(cx, w),
         "readinessProbe",
         "it receives traffic as soon as it starts and rollouts do not wait for it to be ready",
     )
@@ -70,6 +105,7 @@ pub fn readiness_probe_missing(_cx: &Ctx, w: &Workload) -> Outcome {
 pub fn liveness_probe_missing(_cx: &Ctx, w: &Workload) -> Outcome {
     missing_probe(
         w,
+        judged_containers(w),
         "livenessProbe",
         "a process that hangs without exiting is never restarted",
     )

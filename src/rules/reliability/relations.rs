@@ -148,10 +148,7 @@ pub fn pdb_min_available_exceeds_hpa_min(cx: &Ctx, pdb: &Object) -> Outcome {
     else {
         return Outcome::Skip;
     };
-    if let Err(reason) = cx
-        .inv
-        .related_any(&["HorizontalPodAutoscaler", "ScaledObject"])
-    {
+    if let Err(reason) = super::autoscalers_related(cx) {
         return Outcome::NotEvaluated(reason);
     }
     let ws = pdb_workloads(cx, pdb);
@@ -186,10 +183,69 @@ pub fn pdb_min_available_exceeds_hpa_min(cx: &Ctx, pdb: &Object) -> Outcome {
     Outcome::from(v)
 }
 
+/// Custom resources from which operators create pods (Prometheus
+/// Operator, Strimzi, ECK, CloudNativePG, RabbitMQ, ...). Their pods carry
+/// the resource's name in a label, so a Service selecting that name is
+/// probably right even though no workload of the input matches.
+const POD_CREATING_KINDS: &[&str] = &[
+    "Prometheus",
+    "Alertmanager",
+    "ThanosRuler",
+    "PrometheusAgent",
+    "Kafka",
+    "KafkaNodePool",
+    "KafkaConnect",
+    "KafkaBridge",
+    "KafkaMirrorMaker2",
+    "Elasticsearch",
+    "Kibana",
+    "Logstash",
+    "Beat",
+    "Agent",
+    "Cluster",
+    "Pooler",
+    "PostgresCluster",
+    "RabbitmqCluster",
+    "MongoDBCommunity",
+    "PerconaXtraDBCluster",
+    "RedisFailover",
+    "Redis",
+    "RedisCluster",
+    "Grafana",
+    "OpenTelemetryCollector",
+    "Jaeger",
+    "Tenant",
+    "VMCluster",
+    "VMSingle",
+    "VMAgent",
+    "VMAlertmanager",
+    "Keycloak",
+    "ArgoCD",
+    "Gateway",
+    "IstioOperator",
+    "TaskRun",
+    "PipelineRun",
+];
+
+/// A pod-creating custom resource of the namespace named like one of the
+/// selector's values, as `Kind name`.
+fn operator_resource(cx: &Ctx, ns: &str, sel: &Node) -> Option<String> {
+    sel.entries()
+        .filter_map(|(_, v)| v.as_str())
+        .find_map(|value| {
+            POD_CREATING_KINDS
+                .iter()
+                .find_map(|k| cx.inv.get(k, ns, value))
+                .map(|(_, o)| format!("{} {}", o.kind, o.name))
+        })
+}
+
 /// A Service whose selector matches no workload's pods has no endpoints.
 /// ExternalName Services and Services without a selector (manual
 /// Endpoints) are not judged; not-evaluated when the namespace holds no
-/// workload in the input (the pods live elsewhere).
+/// workload in the input (the pods live elsewhere), or when a selector
+/// value names a pod-creating custom resource of the namespace (an
+/// operator makes the pods).
 pub fn service_selects_nothing(cx: &Ctx, svc: &Object) -> Outcome {
     let spec = svc.root.get("spec");
     if spec.and_then(|s| s.get("type")).and_then(Node::as_str) == Some("ExternalName") {
@@ -208,6 +264,9 @@ pub fn service_selects_nothing(cx: &Ctx, svc: &Object) -> Outcome {
     }
     if workloads.any(|w| map_selector_matches(sel, w.labels())) {
         return Outcome::Pass;
+    }
+    if let Some(cr) = operator_resource(cx, ns, sel) {
+        return Outcome::NotEvaluated(format!("its pods may be created by an operator from {cr}"));
     }
     Outcome::fail(
         FieldPath::of(&["spec", "selector"]),
@@ -302,7 +361,10 @@ fn service_has_port(svc: &Object, port: &Node) -> bool {
 
 /// Every Ingress backend must name a Service of its namespace, and a port
 /// that Service exposes; otherwise the route answers 503. Not-evaluated
-/// when the input holds no Service at all.
+/// when the input holds no Service at all, or none in the Ingress's
+/// namespace (the Services are then defined elsewhere). Several Services of
+/// the same name (overlays scanned together) count as one that has every
+/// port any of them has.
 pub fn ingress_backend_missing(cx: &Ctx, ing: &Object) -> Outcome {
     let backends = ingress_backends(ing);
     if backends.is_empty() {
@@ -312,28 +374,30 @@ pub fn ingress_backend_missing(cx: &Ctx, ing: &Object) -> Outcome {
         return Outcome::NotEvaluated(reason);
     }
     let ns = ing.effective_namespace().unwrap_or("");
+    let services: Vec<&Object> = cx.inv.in_namespace(ns, "Service").map(|(_, s)| s).collect();
+    if services.is_empty() {
+        return Outcome::NotEvaluated(format!("no Service in namespace {ns} in the input"));
+    }
     let mut v = Vec::new();
     for (at, name, port, port_at) in backends {
-        match cx.inv.get("Service", ns, &name) {
-            None => v.push(Violation::new(
+        let named: Vec<&&Object> = services.iter().filter(|s| s.name == name).collect();
+        if named.is_empty() {
+            v.push(Violation::new(
                 at,
                 format!(
                     "Ingress {} routes to Service {name}, which is not in namespace {ns} in the input",
                     ing.name
                 ),
-            )),
-            Some((_, svc)) => {
-                if let Some(p) = port.filter(|p| !service_has_port(svc, p)) {
-                    v.push(Violation::new(
-                        port_at,
-                        format!(
-                            "Ingress {} routes to port {} of Service {name}, which exposes no such port",
-                            ing.name,
-                            p.as_str().unwrap_or("?")
-                        ),
-                    ));
-                }
-            }
+            ));
+        } else if let Some(p) = port.filter(|p| !named.iter().any(|s| service_has_port(s, p))) {
+            v.push(Violation::new(
+                port_at,
+                format!(
+                    "Ingress {} routes to port {} of Service {name}, which exposes no such port",
+                    ing.name,
+                    p.as_str().unwrap_or("?")
+                ),
+            ));
         }
     }
     Outcome::from(v)
@@ -407,36 +471,44 @@ pub fn hpa_min_replicas_low(cx: &Ctx, hpa: &Object) -> Outcome {
     )
 }
 
-/// A Deployment/StatefulSet managed by an HPA should not set
-/// `spec.replicas`: every `kubectl apply` resets the count the HPA chose.
-/// Not judged when nothing autoscales it.
-pub fn hpa_replicas_conflict(cx: &Ctx, obj: &Object) -> Outcome {
-    let set = obj.root.at(&["spec", "replicas"]);
-    if let Err(reason) = cx
-        .inv
-        .related_any(&["HorizontalPodAutoscaler", "ScaledObject"])
-    {
-        // Without replicas there is nothing to conflict, HPA or not.
-        return match set {
-            Some(_) => Outcome::NotEvaluated(reason),
-            None => Outcome::Skip,
-        };
-    }
-    let Some(a) = autoscaler(cx, obj) else {
+/// A workload managed by an HPA (or KEDA ScaledObject) should not set
+/// `spec.replicas`: every `kubectl apply` resets the count the autoscaler
+/// chose. Judged from the autoscaler, so inputs without one raise nothing;
+/// the finding points at the workload's `spec.replicas`. A target absent
+/// from the input is `hpa-target-missing`'s business.
+pub fn hpa_replicas_conflict(cx: &Ctx, a: &Object) -> Outcome {
+    let t = a.root.at(&["spec", "scaleTargetRef"]);
+    let default_kind = if a.kind == "ScaledObject" {
+        Some("Deployment")
+    } else {
+        None
+    };
+    let (Some(kind), Some(name)) = (
+        t.and_then(|t| t.get("kind"))
+            .and_then(Node::as_str)
+            .or(default_kind),
+        t.and_then(|t| t.get("name")).and_then(Node::as_str),
+    ) else {
         return Outcome::Skip;
     };
-    let Some(n) = set else {
+    if !SCALABLE.contains(&kind) {
+        return Outcome::Skip;
+    }
+    let ns = a.effective_namespace().unwrap_or("");
+    let Some((i, target)) = cx.inv.get(kind, ns, name) else {
+        return Outcome::Skip;
+    };
+    let Some(n) = target.root.at(&["spec", "replicas"]) else {
         return Outcome::Pass;
     };
-    Outcome::fail(
+    Outcome::Fail(vec![Violation::on(
+        i,
         FieldPath::of(&["spec", "replicas"]),
         format!(
-            "{} {} sets replicas: {} but {} {} manages its replica count: every apply resets it",
-            obj.kind,
-            obj.name,
+            "{kind} {name} sets replicas: {} but {} {} manages its replica count: every apply resets it",
             n.as_str().unwrap_or("?"),
-            a.obj.kind,
-            a.obj.name
+            a.kind,
+            a.name
         ),
-    )
+    )])
 }

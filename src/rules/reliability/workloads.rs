@@ -209,8 +209,9 @@ fn mounts_exclusive_pvc(cx: &Ctx, w: &Workload) -> bool {
         )
 }
 
-/// A rollout should keep serving: no `Recreate` Deployment strategy
-/// (unless the pods mount a ReadWriteOnce volume, which forces it), and no
+/// A rollout should keep serving: no `Recreate` strategy on a Deployment
+/// of several replicas (unless the pods mount a ReadWriteOnce volume,
+/// which forces it; with one replica `single-replica` reports), and no
 /// `maxUnavailable` of 100% (or, with a known replica count, ≥ replicas).
 pub fn rolling_update_unsafe(cx: &Ctx, obj: &Object) -> Outcome {
     let n = replicas(&obj.root);
@@ -225,7 +226,11 @@ pub fn rolling_update_unsafe(cx: &Ctx, obj: &Object) -> Outcome {
     let strategy = obj.root.at(&["spec", strategy_key]);
     let base = FieldPath::of(&["spec", strategy_key]);
     let mut v = Vec::new();
+    // With one replica (and no autoscaler) there is no redundancy to keep
+    // during a rollout either way: single-replica reports that, not this rule.
+    let several = n >= 2 || autoscaler(cx, obj).is_some();
     if obj.kind == "Deployment"
+        && several
         && strategy.and_then(|s| s.get("type")).and_then(Node::as_str) == Some("Recreate")
     {
         let forced =
