@@ -274,3 +274,32 @@ impl std::fmt::Display for IntOrPercent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{load, Limits};
+
+    fn n(s: &str) -> Node {
+        load(s, &Limits::default()).docs.remove(0).root
+    }
+
+    #[test]
+    fn int_or_percent() {
+        assert_eq!(IntOrPercent::of(&n("3")), Some(IntOrPercent::Int(3)));
+        assert_eq!(IntOrPercent::of(&n("'2'")), Some(IntOrPercent::Int(2)));
+        assert_eq!(
+            IntOrPercent::of(&n("25%")),
+            Some(IntOrPercent::Percent(25.0))
+        );
+        assert_eq!(IntOrPercent::of(&n("lots")), None);
+        assert_eq!(IntOrPercent::Percent(67.0).to_string(), "67%");
+    }
+
+    #[test]
+    fn replicas_default_to_one() {
+        assert_eq!(replicas(&n("spec: {replicas: 4}")), 4);
+        assert_eq!(replicas(&n("spec: {}")), 1);
+        assert_eq!(replicas(&n("spec: {replicas: '{{ .Values.n }}'}")), 1);
+    }
+}

@@ -177,7 +177,7 @@ pub fn workload_unavailable(cx: &Ctx, w: &Workload) -> Outcome {
         let map_style = w.obj.kind == "ReplicationController";
         for (i, pod) in cx.inv.in_namespace(ns, "Pod") {
             // A Pod judged on its own (no controller of it in the input) is
-            // reported there, not twice.
+            // reported there, not twice. (Workload indexes are ascending.)
             if cx.inv.workload_indexes().binary_search(&i).is_ok() {
                 continue;
             }

@@ -347,6 +347,7 @@ pub fn selector_mismatch(_cx: &Ctx, obj: &Object) -> Outcome {
     {
         return Outcome::Skip;
     }
+    // A view of the pod template (the index is not used here).
     let Some(w) = Workload::of(obj, 0) else {
         return Outcome::Skip;
     };
