@@ -9,6 +9,17 @@ use crate::yaml::Node;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
+/// Kinds the cluster creates at run time, never declared in manifests.
+pub const RUNTIME_KINDS: &[&str] = &[
+    "Node",
+    "Event",
+    "Endpoints",
+    "EndpointSlice",
+    "Lease",
+    "Backup",
+    "Restore",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Static,
@@ -148,7 +159,11 @@ impl Inventory {
             Mode::Live if self.listed.contains(kind) => Ok(()),
             Mode::Live if self.has_kind(kind) => Ok(()),
             Mode::Live => Err(format!("{kind} was not listed")),
-            Mode::Static if self.has_kind(kind) || self.complete => Ok(()),
+            Mode::Static if self.has_kind(kind) => Ok(()),
+            // Completeness covers configuration, not what the cluster makes
+            // itself: a GitOps repository declared as a whole cluster still
+            // has no Node objects.
+            Mode::Static if self.complete && !RUNTIME_KINDS.contains(&kind) => Ok(()),
             Mode::Static => Err(format!("no {kind} in the input")),
         }
     }

@@ -9,13 +9,20 @@ use kready::scan::{self, Selection};
 use kready::settings::Settings;
 
 fn scan_cluster(name: &str) -> Report {
-    let settings = Settings { cluster_profile: true, ..Settings::default() };
+    let settings = Settings {
+        cluster_profile: true,
+        ..Settings::default()
+    };
     let rules = scan::select_rules(&Selection::default(), &settings).unwrap();
     scan_report(&[format!("fixtures/clusters/{name}")], &settings, rules)
 }
 
 fn pillar_scores(r: &Report) -> Vec<(String, Option<f64>)> {
-    r.score.pillars.iter().map(|p| (p.pillar.to_string(), p.score)).collect()
+    r.score
+        .pillars
+        .iter()
+        .map(|p| (p.pillar.to_string(), p.score))
+        .collect()
 }
 
 #[test]
@@ -26,8 +33,13 @@ fn bare_cluster_scores_low_on_every_pillar() {
         let s = score.unwrap_or_else(|| panic!("{pillar} has no score on a whole cluster"));
         assert!(s < 70.0, "bare cluster scores {s} on {pillar}");
     }
-    assert!(r.score.overall.unwrap() < 40.0, "overall {:?}", r.score.overall);
-    let fired: std::collections::BTreeSet<&str> = r.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    assert!(
+        r.score.overall.unwrap() < 40.0,
+        "overall {:?}",
+        r.score.overall
+    );
+    let fired: std::collections::BTreeSet<&str> =
+        r.findings.iter().map(|f| f.rule_id.as_str()).collect();
     for rule in [
         "backup-tool-missing",
         "gitops-missing",
@@ -44,7 +56,10 @@ fn bare_cluster_scores_low_on_every_pillar() {
         "rbac-binding-to-default-sa",
         "cluster-autoscaler-missing",
     ] {
-        assert!(fired.contains(rule), "bare cluster: expected {rule} to fire; fired: {fired:?}");
+        assert!(
+            fired.contains(rule),
+            "bare cluster: expected {rule} to fire; fired: {fired:?}"
+        );
     }
 }
 
@@ -54,12 +69,34 @@ fn production_cluster_scores_high() {
     assert_eq!(r.summary.errors, 0);
     for (pillar, score) in pillar_scores(&r) {
         let s = score.unwrap_or_else(|| panic!("{pillar} has no score"));
-        assert!(s >= 85.0, "production cluster scores {s} on {pillar}: {:#?}", r.findings.iter().filter(|f| f.pillar.to_string() == pillar).map(|f| &f.message).collect::<Vec<_>>());
+        assert!(
+            s >= 85.0,
+            "production cluster scores {s} on {pillar}: {:#?}",
+            r.findings
+                .iter()
+                .filter(|f| f.pillar.to_string() == pillar)
+                .map(|f| &f.message)
+                .collect::<Vec<_>>()
+        );
     }
     assert!(r.score.overall.unwrap() >= 90.0);
-    let fired: Vec<&str> = r.findings.iter().filter(|f| f.suppression.is_none()).map(|f| f.rule_id.as_str()).collect();
-    for rule in ["backup-tool-missing", "metrics-stack-missing", "control-plane-not-ha", "namespace-default-deny-missing", "gitops-missing"] {
-        assert!(!fired.contains(&rule), "production cluster: {rule} must not fire");
+    let fired: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.suppression.is_none())
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    for rule in [
+        "backup-tool-missing",
+        "metrics-stack-missing",
+        "control-plane-not-ha",
+        "namespace-default-deny-missing",
+        "gitops-missing",
+    ] {
+        assert!(
+            !fired.contains(&rule),
+            "production cluster: {rule} must not fire"
+        );
     }
 }
 
