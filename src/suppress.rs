@@ -392,11 +392,11 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
                 &file,
                 pos,
                 format!(
-                    "the kready.io/ignore suppression of {} on {} expired on {date}: {} finding{} no longer suppressed",
-                    list(&l.rules),
+                    "the kready.io/ignore suppression on {} expired on {date}; {} of {} {} no longer suppressed",
                     o.display(),
-                    l.findings,
-                    plural(l.findings)
+                    findings(l.findings),
+                    list(&l.rules),
+                    is_are(l.findings)
                 ),
             )
             .with_help("fix the findings, or move kready.io/ignore-until to a later date"),
@@ -444,11 +444,11 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
                 &file,
                 pos,
                 format!(
-                    "the exemption \"{}\" expired on {date}: {} finding{} of {} no longer suppressed",
+                    "the exemption \"{}\" expired on {date}; {} of {} {} no longer suppressed",
                     e.reason,
-                    l.findings,
-                    plural(l.findings),
-                    list(&l.rules)
+                    findings(l.findings),
+                    list(&l.rules),
+                    is_are(l.findings)
                 ),
             )
             .with_help("fix the findings, or move `until` to a later date"),
@@ -488,11 +488,19 @@ fn list(rules: &BTreeSet<String>) -> String {
         .join(", ")
 }
 
-fn plural(n: usize) -> &'static str {
+fn findings(n: usize) -> String {
     if n == 1 {
-        " is"
+        "1 finding".to_string()
     } else {
-        "s are"
+        format!("{n} findings")
+    }
+}
+
+fn is_are(n: usize) -> &'static str {
+    if n == 1 {
+        "is"
+    } else {
+        "are"
     }
 }
 
