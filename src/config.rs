@@ -419,9 +419,12 @@ fn check(cfg: &Config, root: &Node, file: &Arc<str>, out: &mut Vec<Diagnostic>) 
             }
         }
     }
-    for id in &cfg.rules.enable {
-        if cfg.rules.disable.contains(id) {
-            let pos = rules_node.map_or(root.pos, |n| n.pos);
+    for (i, id) in cfg.rules.disable.iter().enumerate() {
+        if cfg.rules.enable.contains(id) {
+            let pos = rules_node
+                .and_then(|r| r.get("disable"))
+                .and_then(|n| n.items().get(i))
+                .map_or(root.pos, |n| n.pos);
             err(pos, format!("`{id}` is both enabled and disabled"));
         }
     }
