@@ -257,19 +257,17 @@ impl fmt::Display for ConfigError {
 /// `.kready.yaml` (or `.kready.yml`) in it or its parents.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
-    start.ancestors().find_map(|dir| {
-        FILE_NAMES
-            .iter()
-            .map(|n| dir.join(n))
-            .find(|p| p.is_file())
-    })
+    start
+        .ancestors()
+        .find_map(|dir| FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()))
 }
 
 /// Reads and checks the configuration at `path`.
 pub fn load_file(path: &Path) -> Result<LoadedConfig, ConfigError> {
     let file: Arc<str> = Arc::from(display_path(path).as_str());
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::whole_file(&file, format!("cannot read the configuration: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::whole_file(&file, format!("cannot read the configuration: {e}"))
+    })?;
     let mut loaded = parse(&text, file)?;
     loaded.path = path.to_path_buf();
     Ok(loaded)
@@ -413,7 +411,9 @@ fn check(cfg: &Config, root: &Node, file: &Arc<str>, out: &mut Vec<Diagnostic>) 
         .iter()
         .enumerate()
         {
-            let pos = items.and_then(|n| n.items().get(i)).map_or(root.pos, |n| n.pos);
+            let pos = items
+                .and_then(|n| n.items().get(i))
+                .map_or(root.pos, |n| n.pos);
             if !known(id) {
                 err(pos, unknown_rule(id));
             }
@@ -428,11 +428,17 @@ fn check(cfg: &Config, root: &Node, file: &Arc<str>, out: &mut Vec<Diagnostic>) 
             err(pos, format!("`{id}` is both enabled and disabled"));
         }
     }
-    if let Some(sev) = rules_node.and_then(|r| r.get("severity")).and_then(Node::as_map) {
+    if let Some(sev) = rules_node
+        .and_then(|r| r.get("severity"))
+        .and_then(Node::as_map)
+    {
         for (k, _) in &sev.entries {
             if catalog::find(&k.text).is_none() {
                 let msg = if Pillar::parse(&k.text).is_some() {
-                    format!("severity overrides take rule IDs, not a pillar (`{}`)", k.text)
+                    format!(
+                        "severity overrides take rule IDs, not a pillar (`{}`)",
+                        k.text
+                    )
                 } else {
                     unknown_rule(&k.text).replace("rule or pillar", "rule")
                 };
@@ -443,7 +449,10 @@ fn check(cfg: &Config, root: &Node, file: &Arc<str>, out: &mut Vec<Diagnostic>) 
     if let Some(m) = cfg.min_score {
         if !(0.0..=100.0).contains(&m) {
             let pos = root.get("minScore").map_or(root.pos, |n| n.pos);
-            err(pos, format!("minScore is {m}: it takes a number from 0 to 100"));
+            err(
+                pos,
+                format!("minScore is {m}: it takes a number from 0 to 100"),
+            );
         }
     }
     if let Some(t) = &cfg.thresholds {
@@ -475,10 +484,16 @@ fn check(cfg: &Config, root: &Node, file: &Arc<str>, out: &mut Vec<Diagnostic>) 
                 .unwrap_or_else(|| pos_of(k))
         };
         if spec.reason.trim().is_empty() {
-            err(pos_of("reason"), "an exemption needs a reason: say why these findings are accepted".into());
+            err(
+                pos_of("reason"),
+                "an exemption needs a reason: say why these findings are accepted".into(),
+            );
         }
         if spec.rules.0.is_empty() {
-            err(pos_of("rules"), "an exemption needs at least one rule (`\"*\"` for every rule)".into());
+            err(
+                pos_of("rules"),
+                "an exemption needs at least one rule (`\"*\"` for every rule)".into(),
+            );
         }
         let mut rules = Vec::new();
         for (j, r) in spec.rules.0.iter().enumerate() {
@@ -606,10 +621,9 @@ mod tests {
 
     #[test]
     fn globs_take_one_or_many() {
-        let c = parse_str(
-            "exemptions:\n- rules: '*'\n  name: [a, 'b-*']\n  kind: 123\n  reason: r\n",
-        )
-        .unwrap();
+        let c =
+            parse_str("exemptions:\n- rules: '*'\n  name: [a, 'b-*']\n  kind: 123\n  reason: r\n")
+                .unwrap();
         let e = &c.config.exemptions[0];
         assert_eq!(e.rules, Globs(vec!["*".into()]));
         assert_eq!(e.name, Some(Globs(vec!["a".into(), "b-*".into()])));

@@ -138,7 +138,7 @@ pub fn render(d: &Diagnostic, source: Option<&str>, color: bool) -> String {
                 .min(text.len() - at);
             diag = diag.with_label(LabeledSpan::at(at..at + len, "here"));
             let report = miette::Report::new(diag)
-                .with_source_code(NamedSource::new(d.file.to_string(), text.to_string()));
+                .with_source_code(NamedSource::new(&d.file, text.to_string()));
             let _ = handler.render_report(&mut out, report.as_ref());
         }
         _ => {

@@ -291,11 +291,11 @@ fn run_scan(args: ScanArgs) -> ExitCode {
 
     let color_err = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     for d in &report.diagnostics {
-        let text = scan
-            .texts()
-            .get(&d.file)
-            .cloned()
-            .or_else(|| std::fs::read_to_string(d.file.as_ref()).ok().map(Into::into));
+        let text = scan.texts().get(&d.file).cloned().or_else(|| {
+            std::fs::read_to_string(d.file.as_ref())
+                .ok()
+                .map(Into::into)
+        });
         eprint!(
             "{}",
             kready::diagnostic::render(d, text.as_deref(), color_err)

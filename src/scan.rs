@@ -84,9 +84,9 @@ pub fn select_rules_with(
         let Some(imp) = impls.get(meta.id.as_str()) else {
             continue;
         };
-        let named_only = sel.only.iter().any(|x| *x == meta.id);
+        let named_only = sel.only.contains(&meta.id);
         let configured = overrides.decision(meta);
-        let explicitly = named_only || overrides.enable.iter().any(|x| *x == meta.id);
+        let explicitly = named_only || overrides.enable.contains(&meta.id);
         if !sel.only.is_empty() && !matches(&sel.only, meta) {
             continue;
         }

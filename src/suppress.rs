@@ -122,8 +122,8 @@ impl Matcher {
     pub fn new(globs: &[String]) -> Result<Matcher, (usize, String)> {
         let mut b = GlobSetBuilder::new();
         for (i, g) in globs.iter().enumerate() {
-            let glob =
-                Glob::new(g).map_err(|e| (i, format!("`{g}` is not a valid glob: {}", e.kind())))?;
+            let glob = Glob::new(g)
+                .map_err(|e| (i, format!("`{g}` is not a valid glob: {}", e.kind())))?;
             b.add(glob);
         }
         b.build()
@@ -163,21 +163,23 @@ struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
+    /// A namespace-scope finding is about the namespace, even when it
+    /// points at an object in it (its first workload, for a line to show).
     fn of(inv: &'a Inventory, f: &'a Finding) -> Target<'a> {
-        if let Some(o) = f.object.and_then(|i| inv.objects.get(i)) {
+        if let Subject::Namespace(ns) = &f.subject {
             return Target {
-                namespace: o.effective_namespace(),
-                kind: Some(&o.kind),
-                name: Some(&o.name),
-            };
-        }
-        match &f.subject {
-            Subject::Namespace(ns) => Target {
                 namespace: Some(ns),
                 kind: Some("Namespace"),
                 name: Some(ns),
+            };
+        }
+        match f.object.and_then(|i| inv.objects.get(i)) {
+            Some(o) => Target {
+                namespace: o.effective_namespace(),
+                kind: Some(&o.kind),
+                name: Some(&o.name),
             },
-            _ => Target::default(),
+            None => Target::default(),
         }
     }
 }
@@ -258,9 +260,10 @@ fn inline_of(o: &Object) -> Vec<Inline<'_>> {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .collect();
-            let until = ann.get(ANNOTATION_UNTIL).and_then(Node::as_str).map(|s| {
-                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| s)
-            });
+            let until = ann
+                .get(ANNOTATION_UNTIL)
+                .and_then(Node::as_str)
+                .map(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| s));
             Some(Inline {
                 rules,
                 reason: ann
@@ -385,7 +388,11 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
         let o = &inv.objects[*oi];
         let s = &inline_cache[oi][*pi];
         let (file, pos) = annotation_place(o, &s.meta_path, ANNOTATION_UNTIL);
-        let date = s.until.and_then(Result::ok).map(|d| d.to_string()).unwrap_or_default();
+        let date = s
+            .until
+            .and_then(Result::ok)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         warnings.push(
             Diagnostic::warning(
                 CODE_EXPIRED,
@@ -432,7 +439,11 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
                 pos,
                 until_pos,
             } => {
-                let p = if until_pos.is_known() { *until_pos } else { *pos };
+                let p = if until_pos.is_known() {
+                    *until_pos
+                } else {
+                    *pos
+                };
                 (file.clone(), p.is_known().then_some(p))
             }
             Origin::Default => (Arc::from("default exemptions"), None),
@@ -462,15 +473,13 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
     scan.source.diagnostics.extend(warnings);
 }
 
-/// The object whose annotations can suppress `f`: the object it points at,
-/// or for a namespace-scope finding, the Namespace object if it is in the input.
+/// The object whose annotations can suppress `f`: for a namespace-scope
+/// finding the Namespace object (if it is in the input), never a workload
+/// the finding happens to point at; else the object the finding is about.
 fn inline_holder(inv: &Inventory, f: &Finding) -> Option<usize> {
-    if let Some(i) = f.object {
-        return Some(i);
-    }
     match &f.subject {
         Subject::Namespace(ns) => inv.get("Namespace", "", ns).map(|(i, _)| i),
-        _ => None,
+        _ => f.object,
     }
 }
 
@@ -585,7 +594,12 @@ impl Baseline {
             for r in runs.iter().filter(|r| {
                 r.pointer("/tool/driver/name").and_then(|n| n.as_str()) == Some("kready")
             }) {
-                for res in r.get("results").and_then(|x| x.as_array()).into_iter().flatten() {
+                for res in r
+                    .get("results")
+                    .and_then(|x| x.as_array())
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(fp) = res
                         .pointer("/partialFingerprints/kready~1v1")
                         .and_then(|x| x.as_str())

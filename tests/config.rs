@@ -80,7 +80,8 @@ fn valid_configs_load() {
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(repo_root().join("schemas/kready-config.schema.json")).unwrap();
+    let text =
+        std::fs::read_to_string(repo_root().join("schemas/kready-config.schema.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     jsonschema::validator_for(&v).unwrap()
 }
@@ -100,7 +101,10 @@ fn json_schema_agrees_with_the_loader() {
     for f in files("valid") {
         let j = yaml_json(&std::fs::read_to_string(&f).unwrap());
         for e in v.iter_errors(&j) {
-            problems.push(format!("{}: schema rejects a valid config: {e}", f.display()));
+            problems.push(format!(
+                "{}: schema rejects a valid config: {e}",
+                f.display()
+            ));
         }
     }
     let t = yaml_json(config::TEMPLATE);
@@ -121,7 +125,8 @@ fn json_schema_agrees_with_the_loader() {
 
 #[test]
 fn schema_lists_every_threshold() {
-    let text = std::fs::read_to_string(repo_root().join("schemas/kready-config.schema.json")).unwrap();
+    let text =
+        std::fs::read_to_string(repo_root().join("schemas/kready-config.schema.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut in_schema: Vec<String> = v["properties"]["thresholds"]["properties"]
         .as_object()
@@ -138,7 +143,10 @@ fn schema_lists_every_threshold() {
         .collect();
     in_schema.sort();
     in_code.sort();
-    assert_eq!(in_schema, in_code, "schemas/kready-config.schema.json thresholds");
+    assert_eq!(
+        in_schema, in_code,
+        "schemas/kready-config.schema.json thresholds"
+    );
 }
 
 #[test]
@@ -164,14 +172,24 @@ fn every_key_reaches_settings_and_selection() {
     let has = |id: &str| rules.iter().find(|r| r.meta.id == id);
     assert!(has("single-replica").is_none(), "disabled by ID");
     assert!(has("privileged-container").is_some());
-    assert_eq!(has("privileged-container").unwrap().severity, Severity::Medium);
-    assert_eq!(has("privileged-container").unwrap().meta.severity, Severity::Critical);
+    assert_eq!(
+        has("privileged-container").unwrap().severity,
+        Severity::Medium
+    );
+    assert_eq!(
+        has("privileged-container").unwrap().meta.severity,
+        Severity::Critical
+    );
     if let Some(p) = has("pdb-missing") {
         assert_eq!(p.severity, Severity::High);
     }
-    assert!(rules.iter().all(|r| r.meta.pillar.as_str() != "performance"
-        || r.meta.id == "memory-limit-missing"));
-    assert!(has("memory-limit-missing").is_some(), "enabled by ID beats the disabled pillar");
+    assert!(rules
+        .iter()
+        .all(|r| r.meta.pillar.as_str() != "performance" || r.meta.id == "memory-limit-missing"));
+    assert!(
+        has("memory-limit-missing").is_some(),
+        "enabled by ID beats the disabled pillar"
+    );
 
     // `--only` names a rule the file disables: the flag wins.
     let only = Selection {
@@ -241,10 +259,25 @@ fn discovers_the_config_in_a_parent_folder() {
     let sub = tmp.path().join("a/b");
     std::fs::create_dir_all(&sub).unwrap();
     let f = privileged_fixture();
-    let args = ["scan", f.as_str(), "--only", "privileged-container", "-f", "json"];
-    assert_eq!(kready(&sub, &args).0, 1, "critical findings fail by default");
+    let args = [
+        "scan",
+        f.as_str(),
+        "--only",
+        "privileged-container",
+        "-f",
+        "json",
+    ];
+    assert_eq!(
+        kready(&sub, &args).0,
+        1,
+        "critical findings fail by default"
+    );
     std::fs::write(tmp.path().join(".kready.yaml"), "failOn: never\n").unwrap();
-    assert_eq!(kready(&sub, &args).0, 0, "failOn from the parent's .kready.yaml");
+    assert_eq!(
+        kready(&sub, &args).0,
+        0,
+        "failOn from the parent's .kready.yaml"
+    );
     // A nearer file wins.
     std::fs::write(tmp.path().join("a/.kready.yml"), "failOn: critical\n").unwrap();
     assert_eq!(kready(&sub, &args).0, 1);
@@ -308,9 +341,22 @@ fn init_writes_a_config_that_loads() {
 #[test]
 fn cli_suppression_flags_and_baseline() {
     let tmp = tempfile::tempdir().unwrap();
-    let fx = |p: &str| repo_root().join("fixtures/suppress").join(p).display().to_string();
+    let fx = |p: &str| {
+        repo_root()
+            .join("fixtures/suppress")
+            .join(p)
+            .display()
+            .to_string()
+    };
     let system = fx("system.yaml");
-    let base = ["scan", system.as_str(), "--only", "privileged-container", "-f", "json"];
+    let base = [
+        "scan",
+        system.as_str(),
+        "--only",
+        "privileged-container",
+        "-f",
+        "json",
+    ];
     let json = |s: &str| -> serde_json::Value { serde_json::from_str(s).unwrap() };
 
     let (_, out, _) = kready(tmp.path(), &base);
@@ -321,7 +367,14 @@ fn cli_suppression_flags_and_baseline() {
     assert_eq!(json(&out)["summary"]["suppressed"], 0);
 
     let ann = fx("annotations.yaml");
-    let a = ["scan", ann.as_str(), "--only", "privileged-container", "-f", "json"];
+    let a = [
+        "scan",
+        ann.as_str(),
+        "--only",
+        "privileged-container",
+        "-f",
+        "json",
+    ];
     let (_, out, stderr) = kready(tmp.path(), &a);
     assert!(json(&out)["summary"]["suppressed"].as_u64().unwrap() >= 4);
     assert!(stderr.contains("suppression-invalid"), "{stderr}");
@@ -336,17 +389,41 @@ fn cli_suppression_flags_and_baseline() {
     let after = fx("baseline/after.yaml");
     let b = tmp.path().join("baseline.json").display().to_string();
     let rules = "privileged-container,single-replica";
-    let (code, _, _) = kready(tmp.path(), &["scan", &before, "--only", rules, "-f", "json", "-o", &b]);
+    let (code, _, _) = kready(
+        tmp.path(),
+        &["scan", &before, "--only", rules, "-f", "json", "-o", &b],
+    );
     assert_eq!(code, 1);
-    let (code, _, stderr) = kready(tmp.path(), &["scan", &before, "--only", rules, "--baseline", &b]);
+    let (code, _, stderr) = kready(
+        tmp.path(),
+        &["scan", &before, "--only", rules, "--baseline", &b],
+    );
     assert_eq!(code, 0, "nothing new: {stderr}");
-    assert!(stderr.contains("2 finding(s) already in the baseline"), "{stderr}");
-    let (code, out, _) = kready(tmp.path(), &["scan", &after, "--only", rules, "--baseline", &b, "-f", "json"]);
+    assert!(
+        stderr.contains("2 finding(s) already in the baseline"),
+        "{stderr}"
+    );
+    let (code, out, _) = kready(
+        tmp.path(),
+        &[
+            "scan",
+            &after,
+            "--only",
+            rules,
+            "--baseline",
+            &b,
+            "-f",
+            "json",
+        ],
+    );
     assert_eq!(code, 1, "the new privileged container fails the gate");
     assert_eq!(json(&out)["summary"]["findings"], 1);
     let bad = tmp.path().join("bad.json");
     std::fs::write(&bad, "{\"x\": 1}").unwrap();
-    let (code, _, stderr) = kready(tmp.path(), &["scan", &after, "--baseline", &bad.display().to_string()]);
+    let (code, _, stderr) = kready(
+        tmp.path(),
+        &["scan", &after, "--baseline", &bad.display().to_string()],
+    );
     assert_eq!(code, 2);
     assert!(stderr.contains("is not a kready report"), "{stderr}");
 }

@@ -197,7 +197,12 @@ fn config_exemptions() {
         .find(|f| f.suppression.as_ref().is_some_and(|s| s.kind == "config"))
         .unwrap();
     assert!(report::sarif::render(&report).contains("\"external\""));
-    assert!(ds.suppression.as_ref().unwrap().justification.contains("host metrics"));
+    assert!(ds
+        .suppression
+        .as_ref()
+        .unwrap()
+        .justification
+        .contains("host metrics"));
 }
 
 #[test]
@@ -274,7 +279,7 @@ fn baseline_matches_across_edits_that_move_lines() {
     let (mut s, settings) = scan(std::slice::from_ref(&after), &rules);
     assert_eq!(suppress::apply_baseline(&mut s, &baseline), 2);
     let new = s.report(&settings);
-    check(&[after.clone()], &new);
+    check(std::slice::from_ref(&after), &new);
     // The old findings really moved.
     let lines = |r: &Report| -> BTreeSet<u32> {
         r.findings.iter().filter_map(|f| f.location.line).collect()
@@ -283,7 +288,9 @@ fn baseline_matches_across_edits_that_move_lines() {
     // Only the new finding gates: one critical, open.
     assert_eq!(new.summary.findings, 1);
     assert!(new.findings.iter().any(|f| f.suppression.is_none()
-        && f.location.path.ends_with("containers[1].securityContext.privileged")));
+        && f.location
+            .path
+            .ends_with("containers[1].securityContext.privileged")));
 }
 
 #[test]
@@ -304,4 +311,22 @@ fn baseline_does_not_override_other_suppressions() {
             .count(),
         5
     );
+}
+
+#[test]
+fn namespace_findings_follow_the_namespace_not_a_workload() {
+    let files = [fixture("namespace.yaml")];
+    let (mut s, settings) = scan(&files, &["namespace-default-deny-missing"]);
+    suppress::apply(&mut s, &[], &Options::new(today()));
+    check(&files, &s.report(&settings));
+
+    // A config exemption by namespace works the same way.
+    let cfg = config::parse(
+        "exemptions:\n- rules: [namespace-default-deny-missing]\n  namespace: team-b\n  reason: r\n",
+        ".kready.yaml".into(),
+    )
+    .unwrap();
+    let (mut s, settings) = scan(&files, &["namespace-default-deny-missing"]);
+    suppress::apply(&mut s, &cfg.exemptions, &Options::new(today()));
+    assert_eq!(s.report(&settings).summary.findings, 0);
 }

@@ -79,11 +79,12 @@ pub fn build(report: &Report, api: PolicyReportApi) -> Vec<Value> {
     out
 }
 
+/// A namespace-scope finding belongs to its namespace's report, even when
+/// it points at the (cluster-scoped) Namespace object.
 fn namespace_of(f: &FindingOut) -> Option<&str> {
-    match &f.object {
-        Some(o) => o.namespace.as_deref(),
-        None => f.namespace.as_deref(),
-    }
+    f.namespace
+        .as_deref()
+        .or_else(|| f.object.as_ref().and_then(|o| o.namespace.as_deref()))
 }
 
 fn document(
@@ -171,7 +172,11 @@ fn result(api: PolicyReportApi, f: &FindingOut) -> Value {
     r.insert("severity".into(), json!(api.severity(f.severity)));
     r.insert(
         "result".into(),
-        json!(if f.suppression.is_some() { "skip" } else { "fail" }),
+        json!(if f.suppression.is_some() {
+            "skip"
+        } else {
+            "fail"
+        }),
     );
     r.insert("scored".into(), json!(f.suppression.is_none()));
     r.insert("message".into(), json!(f.message));
@@ -206,28 +211,33 @@ pub fn render(report: &Report, api: PolicyReportApi) -> String {
     out
 }
 
-/// A key written plain when YAML cannot read it as anything but that string.
-fn key(k: &str) -> String {
-    let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && k
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
+/// True when YAML (1.1, as go-yaml reads it) cannot read `s` written plain
+/// as anything but that string: it starts with a letter, holds only
+/// letters, digits, spaces and `_./()-`, does not end in a space, and is not
+/// a boolean or null word. Anything else is double-quoted.
+fn plain_ok(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && !s.ends_with(' ')
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '/' | '-' | '_' | '(' | ')')
+        })
         && !matches!(
-            k.to_ascii_lowercase().as_str(),
+            s.to_ascii_lowercase().as_str(),
             "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-        );
-    if plain {
-        k.to_string()
-    } else {
-        scalar(&Value::String(k.to_string()))
-    }
+        )
 }
 
-/// Scalars: strings always double-quoted (JSON escapes are valid YAML).
+fn key(k: &str) -> String {
+    scalar(&Value::String(k.to_string()))
+}
+
+/// A scalar (or empty collection) in flow form; JSON escapes are valid in
+/// YAML double-quoted strings.
 fn scalar(v: &Value) -> String {
     match v {
         Value::Object(m) if m.is_empty() => "{}".into(),
         Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::String(s) if plain_ok(s) => s.clone(),
         _ => serde_json::to_string(v).unwrap_or_else(|_| "null".into()),
     }
 }
@@ -309,7 +319,8 @@ mod tests {
     #[test]
     fn yaml_reads_back_as_the_same_json() {
         let v = json!({
-            "a": 1, "b": "x: y", "true": "yes", "c": {"d": [1, "2", {"e": [], "f": {}}], "g": null},
+            "a": 1, "b": "x: y", "true": "yes", "n": "No", "s": "two words", "t": "trail ",
+            "num": "40", "f": "1.5", "e": "1e3", "x": "0x1F", "d": "2027-01-31", "p": "(a/b)", "null": "~", "c": {"d": [1, "2", {"e": [], "f": {}}], "g": null},
             "h": [[1, 2], {"i": "multi\nline \"quoted\" \\ tab\t"}], "app.kubernetes.io/name": "k",
             "j": [{"k": {"l": 1}, "m": [3]}]
         });
