@@ -285,6 +285,10 @@ fn baseline_matches_across_edits_that_move_lines() {
         r.findings.iter().filter_map(|f| f.location.line).collect()
     };
     assert!(lines(&old).is_disjoint(&lines(&new)));
+    // The table lists only what is new, and counts the rest.
+    let table = report::table::render(&new, false);
+    assert!(table.contains("(1 in the baseline, not shown)"), "{table}");
+    assert!(!table.contains("already in the baseline"), "{table}");
     // Only the new finding gates: one critical, open.
     assert_eq!(new.summary.findings, 1);
     assert!(new.findings.iter().any(|f| f.suppression.is_none()
