@@ -15,6 +15,8 @@ use std::sync::Arc;
 pub struct ActiveRule {
     pub meta: &'static RuleMeta,
     pub imp: RuleImpl,
+    /// The severity for this run: the catalog's, or a configured override.
+    pub severity: crate::catalog::Severity,
 }
 
 /// What a finding is about.

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod components;
+pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod inventory;
@@ -18,4 +19,5 @@ pub mod score;
 pub mod selector;
 pub mod settings;
 pub mod source;
+pub mod suppress;
 pub mod yaml;

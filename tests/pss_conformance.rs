@@ -62,6 +62,7 @@ fn pss_rules(level: PssLevel) -> Vec<ActiveRule> {
         .filter(|m| m.pss.as_ref().is_some_and(|p| p.level <= level))
         .map(|meta| ActiveRule {
             meta,
+            severity: meta.severity,
             imp: *imps
                 .get(meta.id.as_str())
                 .unwrap_or_else(|| panic!("{} has no implementation", meta.id)),

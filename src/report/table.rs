@@ -26,23 +26,32 @@ pub fn render(report: &Report, color: bool) -> String {
     let _ = writeln!(out);
 
     for pillar in Pillar::ALL {
-        let fs: Vec<&FindingOut> = report
+        let all: Vec<&FindingOut> = report
             .findings
             .iter()
             .filter(|f| f.pillar == pillar)
             .collect();
-        if fs.is_empty() {
+        // Findings already in the baseline are counted, not listed: the
+        // point of a baseline is to see only what is new.
+        let in_baseline = all.iter().filter(|f| is_baseline(f)).count();
+        let fs: Vec<&FindingOut> = all.into_iter().filter(|f| !is_baseline(f)).collect();
+        if fs.is_empty() && in_baseline == 0 {
             continue;
         }
         let open = fs.iter().filter(|f| f.suppression.is_none()).count();
         let _ = writeln!(
             out,
-            "{} — {} finding{}{}",
+            "{} — {} finding{}{}{}",
             pillar.title(),
             open,
             if open == 1 { "" } else { "s" },
-            suppressed_note(fs.len() - open)
+            suppressed_note(fs.len() - open),
+            baseline_note(in_baseline)
         );
+        if fs.is_empty() {
+            let _ = writeln!(out);
+            continue;
+        }
         let mut t = new_table(color);
         t.set_header(vec![
             header("Severity", color),
@@ -143,6 +152,18 @@ pub fn render(report: &Report, color: bool) -> String {
         let _ = writeln!(out, "  skipped {}: {}", sk.file, sk.reason);
     }
     out
+}
+
+fn is_baseline(f: &FindingOut) -> bool {
+    f.suppression.as_ref().is_some_and(|s| s.kind == "baseline")
+}
+
+fn baseline_note(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" ({n} in the baseline, not shown)")
+    }
 }
 
 fn suppressed_note(n: usize) -> String {
