@@ -242,3 +242,51 @@ fn docs_rules_md_is_generated_from_the_catalog() {
         "docs/rules.md is stale: run `cargo run -q -- rules -f markdown > docs/rules.md`"
     );
 }
+
+/// Every `.kready.yaml` example in the README and docs/config.md is accepted
+/// by the loader: the docs cannot drift from the behaviour.
+#[test]
+fn documented_config_examples_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for doc in ["README.md", "docs/config.md"] {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + doc)
+                .unwrap();
+        for block in text.split("```yaml\n").skip(1) {
+            let body = block.split("```").next().unwrap();
+            if !body.starts_with("# .kready.yaml") {
+                continue;
+            }
+            let f = dir.path().join(format!("example-{checked}.yaml"));
+            std::fs::write(&f, body).unwrap();
+            let out = kready(
+                &[
+                    "scan",
+                    "fixtures/examples/shop",
+                    "--config",
+                    f.to_str().unwrap(),
+                    "--fail-on",
+                    "never",
+                    "-f",
+                    "json",
+                    "-o",
+                    "/dev/null",
+                ],
+                None,
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{doc}: example rejected:\n{body}\n{}",
+                text_of(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "found {checked} examples");
+}
+
+fn text_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
