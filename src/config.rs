@@ -367,32 +367,7 @@ fn known(id: &str) -> bool {
 }
 
 fn unknown_rule(id: &str) -> String {
-    let hint = catalog::catalog()
-        .iter()
-        .map(|m| m.id.as_str())
-        .filter(|c| c.contains(id) || id.contains(*c) || strsim(c, id) <= 3)
-        .min_by_key(|c| strsim(c, id))
-        .map(|c| format!(" (did you mean `{c}`?)"))
-        .unwrap_or_default();
-    format!("unknown rule or pillar `{id}`{hint}; `kready rules` lists them")
-}
-
-/// Levenshtein distance (short strings only).
-fn strsim(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::scan::unknown_rule(id)
 }
 
 /// Checks what types cannot: rule IDs exist, globs compile, numbers are in

@@ -52,6 +52,17 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// An inventory of the objects in `yaml` (for unit tests of rules).
+    pub fn from_yaml(yaml: &str) -> Inventory {
+        let out = crate::source::files::load_bytes(
+            "test.yaml".into(),
+            yaml.as_bytes(),
+            &crate::yaml::Limits::default(),
+            false,
+        );
+        Inventory::new(out.objects, Mode::Static)
+    }
+
     pub fn new(objects: Vec<Object>, mode: Mode) -> Inventory {
         let mut inv = Inventory {
             objects,

@@ -66,12 +66,7 @@ pub fn select_rules_with(
 ) -> Result<Vec<ActiveRule>, String> {
     for id in sel.only.iter().chain(&sel.skip) {
         if Pillar::parse(id).is_none() && catalog::find(id).is_none() {
-            let hint = closest_rule(id)
-                .map(|c| format!(" (did you mean `{c}`?)"))
-                .unwrap_or_default();
-            return Err(format!(
-                "unknown rule or pillar `{id}`{hint}; `kready rules` lists them"
-            ));
+            return Err(unknown_rule(id));
         }
     }
     let matches = |list: &[String], m: &catalog::RuleMeta| {
@@ -128,6 +123,14 @@ fn opt_in_configured(id: &str, settings: &Settings) -> bool {
         "image-registry-not-allowed" => !settings.thresholds.allowed_registries.is_empty(),
         _ => false,
     }
+}
+
+/// `unknown rule or pillar `x` (did you mean `y`?)`: for flags and config alike.
+pub fn unknown_rule(id: &str) -> String {
+    let hint = closest_rule(id)
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default();
+    format!("unknown rule or pillar `{id}`{hint}; `kready rules` lists them")
 }
 
 fn closest_rule(id: &str) -> Option<&'static str> {

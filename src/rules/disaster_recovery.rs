@@ -748,16 +748,9 @@ mod tests {
     use super::*;
     use crate::inventory::Inventory;
     use crate::settings::Settings;
-    use crate::yaml::Limits;
 
     fn inventory(text: &str) -> Inventory {
-        let out = crate::source::files::load_bytes(
-            "test.yaml".into(),
-            text.as_bytes(),
-            &Limits::default(),
-            false,
-        );
-        Inventory::new(out.objects, Mode::Static)
+        Inventory::from_yaml(text)
     }
 
     const BACKUPS: &str = "

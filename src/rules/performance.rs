@@ -825,17 +825,11 @@ fn node_overcommitted(cx: &Ctx) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::{Inventory, Mode};
+    use crate::inventory::Inventory;
     use crate::settings::Settings;
 
     fn inventory(text: &str) -> Inventory {
-        let out = crate::source::files::load_bytes(
-            "test.yaml".into(),
-            text.as_bytes(),
-            &crate::yaml::Limits::default(),
-            false,
-        );
-        Inventory::new(out.objects, Mode::Static)
+        Inventory::from_yaml(text)
     }
 
     const APP: &str = "

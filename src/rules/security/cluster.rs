@@ -53,22 +53,7 @@ const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-le
 
 const PSA_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 
-/// Capabilities the PSS baseline allows to add.
-const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
+use super::pss::BASELINE_CAPABILITIES;
 
 /// Whether a service mesh injects its iptables init container (which adds
 /// NET_ADMIN and NET_RAW, beyond baseline) into pods of this namespace.

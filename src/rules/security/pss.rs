@@ -198,7 +198,7 @@ fn privileged(_cx: &Ctx, w: &Workload) -> Outcome {
 }
 
 /// Capabilities a baseline container may add (`capabilities_allowed_1_0`).
-const BASELINE_CAPABILITIES: &[&str] = &[
+pub(crate) const BASELINE_CAPABILITIES: &[&str] = &[
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",
