@@ -129,7 +129,11 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
                         if !cluster_rules_run {
                             continue;
                         }
-                        (Subject::Cluster, f(&cx))
+                        // Live: a cluster rule on a partial inventory would guess.
+                        match crate::source::live::kinds::cluster_rule_blocker(inv, &r.imp) {
+                            Some(reason) => (Subject::Cluster, Outcome::NotEvaluated(reason)),
+                            None => (Subject::Cluster, f(&cx)),
+                        }
                     }
                     _ => continue,
                 };

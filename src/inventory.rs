@@ -48,6 +48,8 @@ pub struct Inventory {
     pub complete: bool,
     /// Live: the server's version (`v1.30.2`).
     pub server_version: Option<String>,
+    /// Live: the namespaces a `-n` scan was limited to (`None`: all).
+    pub namespaces: Option<Vec<String>>,
     components: OnceLock<crate::components::Detected>,
 }
 
@@ -166,8 +168,11 @@ impl Inventory {
         if let Some(reason) = self.unavailable.get(kind) {
             return Err(format!("{kind} could not be listed: {reason}"));
         }
+        // Listed from a cluster (live, or a snapshot file): known, even empty.
+        if self.listed.contains(kind) {
+            return Ok(());
+        }
         match self.mode() {
-            Mode::Live if self.listed.contains(kind) => Ok(()),
             Mode::Live if self.has_kind(kind) => Ok(()),
             Mode::Live => Err(format!("{kind} was not listed")),
             Mode::Static if self.has_kind(kind) => Ok(()),
@@ -216,6 +221,14 @@ impl Inventory {
     /// `metadata.namespace`).
     pub fn workload_namespaces(&self) -> impl Iterator<Item = &str> {
         self.workloads_by_ns.keys().map(String::as_str)
+    }
+
+    /// Records what a cluster source knows beyond its objects.
+    pub fn set_cluster_facts(&mut self, facts: crate::source::ClusterFacts) {
+        self.listed = facts.listed.into_iter().collect();
+        self.unavailable = facts.unavailable.into_iter().collect();
+        self.server_version = facts.server_version;
+        self.namespaces = facts.namespaces;
     }
 
     /// Installed components (Velero, Prometheus, Kyverno...), detected once.

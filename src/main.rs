@@ -76,7 +76,153 @@ enum Command {
         /// Rule ID (see `kready rules`)
         id: String,
     },
+    /// Save what a live scan lists as one YAML List, to scan offline later
+    #[command(after_help = "Examples:
+  kready snapshot --live -o cluster.yaml         everything the rules read (never Secrets)
+  kready scan cluster.yaml                       the same findings as `kready scan --live`
+  kready snapshot --live --context prod -n shop -o shop.yaml")]
+    Snapshot(SnapshotArgs),
 }
+
+// ---- live mode (src/source/live): flags shared by `scan` and `snapshot` ----
+
+#[derive(Args, Clone)]
+struct LiveArgs {
+    /// Scan the cluster of the current kubeconfig context instead of files
+    #[arg(long)]
+    live: bool,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster config)
+    #[arg(long, value_name = "FILE", requires = "live")]
+    kubeconfig: Option<std::path::PathBuf>,
+    /// Kubeconfig context to use (default: the current context)
+    #[arg(long, value_name = "NAME", requires = "live")]
+    context: Option<String>,
+    /// Only these namespaces (comma-separated or repeated); cluster rules are then not run
+    #[arg(
+        short = 'n',
+        long = "namespace",
+        value_delimiter = ',',
+        value_name = "NS",
+        requires = "live"
+    )]
+    namespaces: Vec<String>,
+    /// All namespaces (the default)
+    #[arg(short = 'A', long, conflicts_with = "namespaces", requires = "live")]
+    all_namespaces: bool,
+    /// Exit 3 when something could not be listed (forbidden, failed, timed out)
+    #[arg(long, requires = "live")]
+    require_complete: bool,
+    /// Connect and per-request timeout (`30`, `30s`, `2m`)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    timeout: std::time::Duration,
+    /// Benchmark: list what the scan would list, print counts and timing, do not scan
+    #[arg(long, hide = true, requires = "live")]
+    list_only: bool,
+}
+
+#[derive(Args)]
+struct SnapshotArgs {
+    #[command(flatten)]
+    live: LiveArgs,
+    /// Where to write the snapshot (`-` is stdout)
+    #[arg(short, long, default_value = "-")]
+    output: String,
+}
+
+const EXIT_INCOMPLETE: u8 = 3;
+
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    kready::source::live::parse_duration(s)
+}
+
+fn live_options(a: &LiveArgs) -> kready::source::live::Options {
+    kready::source::live::Options {
+        kubeconfig: a.kubeconfig.clone(),
+        context: a.context.clone(),
+        namespaces: a.namespaces.clone(),
+        timeout: a.timeout,
+        progress: std::io::stderr().is_terminal(),
+        ..Default::default()
+    }
+}
+
+/// `scan --live`: the scan, and whether it was incomplete; `Err` is the exit code.
+fn live_scan(
+    a: &LiveArgs,
+    settings: &Settings,
+    rules: Vec<kready::engine::ActiveRule>,
+) -> Result<(scan::Scan, bool), ExitCode> {
+    use kready::source::live;
+    let opts = live_options(a);
+    if a.list_only {
+        let started = std::time::Instant::now();
+        return match live::list_only(&opts, &rules) {
+            Ok(c) => {
+                eprintln!(
+                    "kready: listed {} objects of {} kinds in {} requests, {:.3}s",
+                    c.objects.len(),
+                    c.facts.listed.len(),
+                    c.requests,
+                    started.elapsed().as_secs_f64()
+                );
+                Err(ExitCode::from(EXIT_OK))
+            }
+            Err(e) => Err(usage_error(&e.to_string())),
+        };
+    }
+    match live::scan(&opts, settings.clone(), rules) {
+        Ok(ls) => {
+            for (kind, reason) in &ls.unavailable {
+                if !ls.denied.contains(kind) {
+                    eprintln!("kready: could not list {kind}: {reason}");
+                }
+            }
+            if ls.no_access {
+                eprintln!("kready: this account cannot list anything kready reads in this cluster: nothing was evaluated and there is no score");
+            }
+            let incomplete = !ls.complete();
+            Ok((ls.scan, incomplete))
+        }
+        Err(e) => Err(usage_error(&e.to_string())),
+    }
+}
+
+fn run_snapshot(args: SnapshotArgs) -> ExitCode {
+    if !args.live.live {
+        return usage_error("kready snapshot reads a cluster: give --live");
+    }
+    let opts = live_options(&args.live);
+    match kready::source::live::snapshot(&opts) {
+        Ok((text, c)) => {
+            for (kind, reason) in &c.facts.unavailable {
+                if !c.denied.contains(kind) {
+                    eprintln!("kready: could not list {kind}: {reason}");
+                }
+            }
+            let written = if args.output == "-" {
+                std::io::stdout().lock().write_all(text.as_bytes())
+            } else {
+                std::fs::write(&args.output, text)
+            };
+            if let Err(e) = written {
+                return usage_error(&format!("cannot write {}: {e}", args.output));
+            }
+            eprintln!(
+                "kready: snapshot of {} objects ({} kinds listed) written to {}",
+                c.objects.len(),
+                c.facts.listed.len(),
+                args.output
+            );
+            if args.live.require_complete && !c.facts.unavailable.is_empty() {
+                return ExitCode::from(EXIT_INCOMPLETE);
+            }
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => usage_error(&e.to_string()),
+    }
+}
+
+// ---- end of live mode ----
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -153,6 +299,9 @@ struct ScanArgs {
     /// API of `-f policyreport` output
     #[arg(long, value_enum, default_value = "openreports.io/v1alpha1")]
     policyreport_api: PolicyReportApi,
+
+    #[command(flatten)]
+    live: LiveArgs,
 }
 
 fn main() -> ExitCode {
@@ -162,6 +311,7 @@ fn main() -> ExitCode {
         Command::Init { output, force } => run_init(&output, force),
         Command::Rules(args) => cli_rules::run_rules(args),
         Command::Explain { id } => cli_rules::run_explain(&id),
+        Command::Snapshot(args) => run_snapshot(args),
     }
 }
 
@@ -231,6 +381,7 @@ fn run_scan(args: ScanArgs) -> ExitCode {
     }
     if let Some(v) = args.kubernetes_version {
         settings.kubernetes_version = v;
+        settings.kubernetes_version_set = true;
     }
     let fail_on = args
         .fail_on
@@ -268,7 +419,18 @@ fn run_scan(args: ScanArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e),
     };
-    let mut scan = scan::scan_paths(&args.paths, &settings, rules, &Limits::default());
+    let (mut scan, incomplete) = if args.live.live {
+        if args.paths != ["."] {
+            return usage_error("--live scans the cluster: give no paths with it");
+        }
+        match live_scan(&args.live, &settings, rules) {
+            Ok(r) => r,
+            Err(code) => return code,
+        }
+    } else {
+        let s = scan::scan_paths(&args.paths, &settings, rules, &Limits::default());
+        (s, false)
+    };
 
     let opts = suppress::Options {
         inline: !args.no_inline_suppressions,
@@ -287,7 +449,7 @@ fn run_scan(args: ScanArgs) -> ExitCode {
             b.file
         );
     }
-    let report = scan.report(&settings);
+    let report = scan.report(&scan.settings);
 
     let color_err = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     for d in &report.diagnostics {
@@ -318,7 +480,12 @@ fn run_scan(args: ScanArgs) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     }
-    ExitCode::from(gate(&report, fail_on, min_score))
+    let code = gate(&report, fail_on, min_score);
+    if incomplete && args.live.require_complete && code != EXIT_ERROR {
+        eprintln!("kready: the scan is incomplete (--require-complete)");
+        return ExitCode::from(EXIT_INCOMPLETE);
+    }
+    ExitCode::from(code)
 }
 
 fn render(report: &Report, format: Format, color: bool, api: PolicyReportApi) -> String {

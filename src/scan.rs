@@ -164,6 +164,9 @@ pub struct Scan {
     pub results: Results,
     pub source: SourceOutput,
     pub suppressions: Suppressions,
+    /// The settings the rules ran with: the caller's, adjusted for input
+    /// that came from a cluster (a snapshot turns on `read_status`).
+    pub settings: Settings,
 }
 
 impl Scan {
@@ -194,12 +197,16 @@ pub fn evaluate(
     let objects = std::mem::take(&mut source.objects);
     let mut inventory = Inventory::new(objects, mode);
     inventory.complete = settings.cluster_profile;
+    if let Some(facts) = source.cluster.clone() {
+        inventory.set_cluster_facts(facts);
+    }
     let results = engine::run(&inventory, settings, rules);
     Scan {
         inventory,
         results,
         source,
         suppressions: Suppressions::new(),
+        settings: settings.clone(),
     }
 }
 
@@ -211,5 +218,12 @@ pub fn scan_paths(
     limits: &Limits,
 ) -> Scan {
     let source = files::load_paths(paths, limits);
-    evaluate(source, Mode::Static, settings, rules)
+    // A `kready snapshot` file is a cluster: judge it as the live scan did.
+    let Some(facts) = source.cluster.clone() else {
+        return evaluate(source, Mode::Static, settings, rules);
+    };
+    let mut settings = settings.clone();
+    crate::source::live::apply_facts(&mut settings, &facts);
+    settings.cluster_profile = true;
+    evaluate(source, Mode::Live, &settings, rules)
 }

@@ -98,6 +98,9 @@ impl Default for Thresholds {
 pub struct Settings {
     /// Target Kubernetes version: deprecations and the PSS policy version.
     pub kubernetes_version: KubeVersion,
+    /// The version was chosen by the user (flag or config): a live
+    /// server's version does not replace it.
+    pub kubernetes_version_set: bool,
     /// PSS policy version when it differs from `kubernetes_version`.
     pub pss_version: Option<KubeVersion>,
     pub pss_level: PssLevel,
@@ -115,6 +118,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             kubernetes_version: KubeVersion::DEFAULT,
+            kubernetes_version_set: false,
             pss_version: None,
             pss_level: PssLevel::Restricted,
             cluster_profile: false,

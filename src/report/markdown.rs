@@ -136,6 +136,17 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(out, "\n</details>\n");
     }
+    if !report.coverage.unlisted.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Incomplete scan**: {} kind(s) could not be listed, their objects were not judged:\n",
+            report.coverage.unlisted.len()
+        );
+        for u in &report.coverage.unlisted {
+            let _ = writeln!(out, "- `{}`: {}", u.kind, cell(&u.reason));
+        }
+        let _ = writeln!(out);
+    }
     if !report.diagnostics.is_empty() {
         let _ = writeln!(out, "### Input problems\n");
         for d in &report.diagnostics {

@@ -98,6 +98,17 @@ pub struct Coverage {
     pub rules_evaluated: usize,
     /// Rules with some subjects not evaluated, and why.
     pub not_evaluated: Vec<NotEvaluatedOut>,
+    /// Live scans and snapshots: kinds that could not be listed (forbidden,
+    /// failed, timed out), so their objects were not judged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unlisted: Vec<UnlistedOut>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnlistedOut {
+    pub kind: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -350,6 +361,18 @@ pub fn build(input: BuildInput) -> Report {
                 .filter(|r| r.passed + r.failed + r.suppressed > 0)
                 .count(),
             not_evaluated,
+            unlisted: {
+                let mut u: Vec<UnlistedOut> = inv
+                    .unavailable
+                    .iter()
+                    .map(|(kind, reason)| UnlistedOut {
+                        kind: kind.clone(),
+                        reason: reason.clone(),
+                    })
+                    .collect();
+                u.sort_by(|a, b| a.kind.cmp(&b.kind));
+                u
+            },
         },
         rules: rules_out,
         findings,

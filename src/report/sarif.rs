@@ -176,10 +176,23 @@ pub fn render(report: &Report) -> String {
         .information_uri("https://github.com/kready/kready")
         .rules(rules)
         .build();
-    let run = sarif::Run::builder()
+    let mut run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .results(results)
         .build();
+    // Coverage of an incomplete live scan: kinds that could not be listed.
+    if !report.coverage.unlisted.is_empty() {
+        let mut props = std::collections::BTreeMap::new();
+        props.insert(
+            "kready/unlisted".to_string(),
+            json!(report.coverage.unlisted),
+        );
+        run.properties = Some(
+            sarif::PropertyBag::builder()
+                .additional_properties(props)
+                .build(),
+        );
+    }
     let doc = sarif::Sarif::builder()
         .version(json!("2.1.0"))
         .schema("https://json.schemastore.org/sarif-2.1.0.json")

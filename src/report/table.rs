@@ -12,13 +12,15 @@ use std::fmt::Write;
 pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
     let s = &report.summary;
+    let input = match &report.scan.server_version {
+        Some(v) if report.scan.mode == "live" => format!("server {v}, {} objects", s.input.objects),
+        _ => format!("{} files, {} objects", s.input.files, s.input.objects),
+    };
     let _ = writeln!(
         out,
-        "kready {} · {} scan · {} files, {} objects · Kubernetes {} · PSS {:?} {}",
+        "kready {} · {} scan · {input} · Kubernetes {} · PSS {:?} {}",
         report.tool.version,
         report.scan.mode,
-        s.input.files,
-        s.input.objects,
         report.scan.kubernetes_version,
         report.scan.pss_level,
         report.scan.pss_version,
@@ -140,6 +142,16 @@ pub fn render(report: &Report, color: bool) -> String {
                 String::new()
             };
             let _ = writeln!(out, "  - {}: {}{}", n.rule, n.reason, times);
+        }
+    }
+    if !report.coverage.unlisted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nIncomplete: {} kind(s) could not be listed, their objects were not judged:",
+            report.coverage.unlisted.len()
+        );
+        for u in &report.coverage.unlisted {
+            let _ = writeln!(out, "  - {}: {}", u.kind, u.reason);
         }
     }
     let i = &report.summary.input;

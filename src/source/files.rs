@@ -277,6 +277,9 @@ fn extract(root: &Node, file: &Arc<str>, line_offset: u32, out: &mut SourceOutpu
     match (api, kind) {
         (Some(api), Some(kind)) => {
             if kind.ends_with("List") {
+                if let Some(facts) = super::live::snapshot::facts_from_list(root) {
+                    out.cluster = Some(facts);
+                }
                 if let Some(items) = root.get("items").and_then(Node::as_seq) {
                     for item in items {
                         if item.get("apiVersion").is_some()

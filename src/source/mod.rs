@@ -2,11 +2,12 @@
 //! `live`) a running cluster. Nothing after this stage knows which.
 
 pub mod files;
+pub mod live;
 
 use crate::diagnostic::Diagnostic;
 use crate::object::Object;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Everything a source produced: objects, what it could not read, what it
@@ -19,6 +20,23 @@ pub struct SourceOutput {
     pub stats: Stats,
     /// Texts of the inputs that have diagnostics, for code frames.
     pub texts: HashMap<Arc<str>, Arc<str>>,
+    /// What the input knows about the cluster it came from: set by the
+    /// live source and by `kready snapshot` files.
+    pub cluster: Option<ClusterFacts>,
+}
+
+/// Facts about a cluster beyond its objects (live scans and snapshots).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterFacts {
+    /// Kinds listed successfully (an empty list counts; so does a kind
+    /// whose API the server does not serve: there are none).
+    pub listed: BTreeSet<String>,
+    /// Kinds that could not be listed, with the reason (403, timeout...).
+    pub unavailable: BTreeMap<String, String>,
+    /// `v1.20.2`.
+    pub server_version: Option<String>,
+    /// The namespaces a `-n` scan was limited to; `None`: all.
+    pub namespaces: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -48,6 +66,23 @@ impl SourceOutput {
         self.diagnostics.append(&mut other.diagnostics);
         self.skipped.append(&mut other.skipped);
         self.texts.extend(other.texts);
+        if let Some(theirs) = other.cluster {
+            match &mut self.cluster {
+                None => self.cluster = Some(theirs),
+                Some(mine) => {
+                    mine.listed.extend(theirs.listed);
+                    mine.unavailable.extend(theirs.unavailable);
+                    if mine.server_version.is_none() {
+                        mine.server_version = theirs.server_version;
+                    }
+                    match (&mut mine.namespaces, theirs.namespaces) {
+                        (Some(a), Some(b)) => a.extend(b),
+                        (a @ Some(_), None) => *a = None,
+                        _ => {}
+                    }
+                }
+            }
+        }
         let (a, b) = (&mut self.stats, other.stats);
         a.files += b.files;
         a.documents += b.documents;
