@@ -15,6 +15,8 @@ use std::sync::Arc;
 pub struct ActiveRule {
     pub meta: &'static RuleMeta,
     pub imp: RuleImpl,
+    /// The severity for this run: the catalog's, or a configured override.
+    pub severity: crate::catalog::Severity,
 }
 
 /// What a finding is about.
@@ -100,6 +102,11 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
         .par_iter()
         .flat_map_iter(|w| {
             let mut out = Vec::new();
+            // The pod-spec view, built once per object for all pod rules.
+            let workload = match w {
+                Work::Object(i) if workload_set.contains(i) => Workload::of(&inv.objects[*i], *i),
+                _ => None,
+            };
             for (ri, r) in rules.iter().enumerate() {
                 let (subject, outcome) = match (w, r.imp.check) {
                     (Work::Object(i), Check::Object(kinds, f)) => {
@@ -110,13 +117,10 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
                         (Subject::Object(*i), f(&cx, o))
                     }
                     (Work::Object(i), Check::Pod(f)) => {
-                        if !workload_set.contains(i) {
-                            continue;
-                        }
-                        let Some(wl) = Workload::of(&inv.objects[*i], *i) else {
+                        let Some(wl) = &workload else {
                             continue;
                         };
-                        (Subject::Object(*i), f(&cx, &wl))
+                        (Subject::Object(*i), f(&cx, wl))
                     }
                     (Work::Namespace(ns), Check::Namespace(f)) => {
                         (Subject::Namespace(ns.clone()), f(&cx, ns))

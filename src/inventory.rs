@@ -9,6 +9,17 @@ use crate::yaml::Node;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
+/// Kinds the cluster creates at run time, never declared in manifests.
+pub const RUNTIME_KINDS: &[&str] = &[
+    "Node",
+    "Event",
+    "Endpoints",
+    "EndpointSlice",
+    "Lease",
+    "Backup",
+    "Restore",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Static,
@@ -31,6 +42,10 @@ pub struct Inventory {
     pub listed: HashSet<String>,
     /// Live: kinds that could not be listed, with the reason.
     pub unavailable: HashMap<String, String>,
+    /// Static input declared to be a whole cluster (`--cluster-profile`):
+    /// a kind absent from it is absent from the cluster, so relation rules
+    /// can judge instead of answering not-evaluated.
+    pub complete: bool,
     /// Live: the server's version (`v1.30.2`).
     pub server_version: Option<String>,
     /// Live: the namespaces a `-n` scan was limited to (`None`: all).
@@ -39,6 +54,17 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// An inventory of the objects in `yaml` (for unit tests of rules).
+    pub fn from_yaml(yaml: &str) -> Inventory {
+        let out = crate::source::files::load_bytes(
+            "test.yaml".into(),
+            yaml.as_bytes(),
+            &crate::yaml::Limits::default(),
+            false,
+        );
+        Inventory::new(out.objects, Mode::Static)
+    }
+
     pub fn new(objects: Vec<Object>, mode: Mode) -> Inventory {
         let mut inv = Inventory {
             objects,
@@ -150,6 +176,10 @@ impl Inventory {
             Mode::Live if self.has_kind(kind) => Ok(()),
             Mode::Live => Err(format!("{kind} was not listed")),
             Mode::Static if self.has_kind(kind) => Ok(()),
+            // Completeness covers configuration, not what the cluster makes
+            // itself: a GitOps repository declared as a whole cluster still
+            // has no Node objects.
+            Mode::Static if self.complete && !RUNTIME_KINDS.contains(&kind) => Ok(()),
             Mode::Static => Err(format!("no {kind} in the input")),
         }
     }

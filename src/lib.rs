@@ -5,11 +5,13 @@
 
 pub mod catalog;
 pub mod components;
+pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod inventory;
 pub mod object;
 pub mod path;
+pub mod quantity;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -17,4 +19,5 @@ pub mod score;
 pub mod selector;
 pub mod settings;
 pub mod source;
+pub mod suppress;
 pub mod yaml;

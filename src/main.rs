@@ -3,12 +3,15 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use is_terminal::IsTerminal;
-use kready::catalog::{self, Severity};
-use kready::report::{self, Report};
-use kready::scan::{self, Selection};
+use kready::catalog;
+use kready::config::{self, FailOn, LoadedConfig};
+use kready::report::{self, policyreport::PolicyReportApi, Report};
+use kready::scan::{self, RuleOverrides, Selection};
 use kready::settings::{KubeVersion, PssLevel, Settings};
+use kready::suppress::{self, Baseline};
 use kready::yaml::Limits;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod cli_rules;
@@ -43,9 +46,25 @@ enum Command {
                                                  a table on the terminal and JSON in a file
   kready scan . --fail-on medium --min-score 80  gate a CI job
   kready scan . --only security --pss-level baseline
+  kready scan . -f json -o baseline.json         record today's findings...
+  kready scan . --baseline baseline.json         ...then report and gate only new ones
   kready scan --live                             the cluster of the current kubeconfig context
-  kready scan --live -n shop --require-complete  one namespace; exit 3 if something is unreadable")]
+  kready scan --live -n shop --require-complete  one namespace; exit 3 if something is unreadable
+  kready scan --live -f policyreport | kubectl apply -f -
+                                                 PolicyReports for in-cluster dashboards")]
     Scan(ScanArgs),
+    /// Write a commented starting configuration (.kready.yaml)
+    #[command(after_help = "Examples:
+  kready init                    write .kready.yaml in the current folder
+  kready init -o - | less        print it instead")]
+    Init {
+        /// Where to write it (`-` prints it)
+        #[arg(short, long, default_value = config::FILE_NAMES[0])]
+        output: String,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
     /// List the rule catalog
     #[command(after_help = "Examples:
   kready rules
@@ -213,6 +232,8 @@ enum Format {
     Json,
     Sarif,
     Markdown,
+    /// Kubernetes PolicyReports (YAML; see --policyreport-api)
+    Policyreport,
 }
 
 #[derive(Args)]
@@ -229,9 +250,9 @@ struct ScanArgs {
     #[arg(short, long = "output")]
     output: Vec<String>,
 
-    /// Fail (exit 1) when a finding has this severity or higher
-    #[arg(long, value_enum, default_value = "high")]
-    fail_on: FailOn,
+    /// Fail (exit 1) when a finding has this severity or higher [default: high]
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
 
     /// Fail (exit 1) when the overall score is below this (0-100)
     #[arg(long, value_name = "N")]
@@ -249,9 +270,9 @@ struct ScanArgs {
     #[arg(long, value_name = "VERSION")]
     kubernetes_version: Option<KubeVersion>,
 
-    /// Pod Security Standards level to enforce
-    #[arg(long, value_enum, default_value = "restricted")]
-    pss_level: PssLevel,
+    /// Pod Security Standards level to enforce [default: restricted]
+    #[arg(long, value_enum)]
+    pss_level: Option<PssLevel>,
 
     /// PSS policy version, when it differs from --kubernetes-version
     #[arg(long, value_name = "VERSION")]
@@ -261,38 +282,35 @@ struct ScanArgs {
     #[arg(long)]
     cluster_profile: bool,
 
+    /// Configuration file [default: the first .kready.yaml in the current folder or its parents]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Report and gate only findings not in this earlier JSON report (or SARIF file)
+    #[arg(long, value_name = "REPORT")]
+    baseline: Option<PathBuf>,
+
+    /// Ignore kready.io/ignore annotations in the manifests
+    #[arg(long)]
+    no_inline_suppressions: bool,
+
+    /// Do not exempt system components (control plane, CNI and CSI daemonsets)
+    #[arg(long)]
+    no_default_exemptions: bool,
+
+    /// API of `-f policyreport` output
+    #[arg(long, value_enum, default_value = "openreports.io/v1alpha1")]
+    policyreport_api: PolicyReportApi,
+
     #[command(flatten)]
     live: LiveArgs,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum FailOn {
-    Critical,
-    High,
-    Medium,
-    Low,
-    Info,
-    /// Never fail on findings (the score gate still applies)
-    Never,
-}
-
-impl FailOn {
-    fn severity(self) -> Option<Severity> {
-        Some(match self {
-            FailOn::Critical => Severity::Critical,
-            FailOn::High => Severity::High,
-            FailOn::Medium => Severity::Medium,
-            FailOn::Low => Severity::Low,
-            FailOn::Info => Severity::Info,
-            FailOn::Never => return None,
-        })
-    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::Init { output, force } => run_init(&output, force),
         Command::Rules(args) => cli_rules::run_rules(args),
         Command::Explain { id } => cli_rules::run_explain(&id),
         Command::Snapshot(args) => run_snapshot(args),
@@ -304,17 +322,76 @@ fn usage_error(msg: &str) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
-fn run_scan(args: ScanArgs) -> ExitCode {
-    let mut settings = Settings {
-        pss_level: args.pss_level,
-        pss_version: args.pss_version,
-        cluster_profile: args.cluster_profile,
-        ..Settings::default()
+fn run_init(output: &str, force: bool) -> ExitCode {
+    if output == "-" {
+        print!("{}", config::TEMPLATE);
+        return ExitCode::from(EXIT_OK);
+    }
+    match config::init(std::path::Path::new(output), force) {
+        Ok(()) => {
+            eprintln!("wrote {output}: edit it, then run `kready scan`");
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => usage_error(&e),
+    }
+}
+
+/// The configuration given with `--config`, or found from the working folder.
+fn load_config(explicit: Option<&PathBuf>) -> Result<Option<LoadedConfig>, ExitCode> {
+    let path = match explicit {
+        Some(p) if !p.is_file() => {
+            return Err(usage_error(&format!(
+                "--config {}: no such file",
+                p.display()
+            )))
+        }
+        Some(p) => p.clone(),
+        None => match std::env::current_dir()
+            .ok()
+            .and_then(|d| config::discover(&d))
+        {
+            Some(p) => p,
+            None => return Ok(None),
+        },
     };
+    config::load_file(&path).map(Some).map_err(|e| {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        eprint!("{}", e.render(color));
+        eprintln!("kready: the configuration {} is invalid", path.display());
+        ExitCode::from(EXIT_ERROR)
+    })
+}
+
+fn run_scan(args: ScanArgs) -> ExitCode {
+    let cfg = match load_config(args.config.as_ref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    // Defaults, then the configuration, then flags.
+    let mut settings = Settings::default();
+    if let Some(c) = &cfg {
+        c.apply_settings(&mut settings);
+    }
+    if let Some(v) = args.pss_level {
+        settings.pss_level = v;
+    }
+    if args.pss_version.is_some() {
+        settings.pss_version = args.pss_version;
+    }
+    if args.cluster_profile {
+        settings.cluster_profile = true;
+    }
     if let Some(v) = args.kubernetes_version {
         settings.kubernetes_version = v;
         settings.kubernetes_version_set = true;
     }
+    let fail_on = args
+        .fail_on
+        .or(cfg.as_ref().and_then(|c| c.config.fail_on))
+        .unwrap_or(FailOn::High);
+    let min_score = args
+        .min_score
+        .or(cfg.as_ref().and_then(|c| c.config.min_score));
     let formats = if args.format.is_empty() {
         vec![Format::Table]
     } else {
@@ -323,20 +400,28 @@ fn run_scan(args: ScanArgs) -> ExitCode {
     if args.output.len() > formats.len() {
         return usage_error("more --output than --format values: give one --format per --output");
     }
-    if let Some(m) = args.min_score {
+    if let Some(m) = min_score {
         if !(0.0..=100.0).contains(&m) {
             return usage_error("--min-score takes a number from 0 to 100");
         }
     }
+    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
+        Ok(b) => b,
+        Err(e) => return usage_error(&e),
+    };
     let selection = Selection {
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
-    let rules = match scan::select_rules(&selection, &settings) {
+    let overrides = cfg
+        .as_ref()
+        .map(LoadedConfig::rule_overrides)
+        .unwrap_or_else(RuleOverrides::default);
+    let rules = match scan::select_rules_with(&selection, &overrides, &settings) {
         Ok(r) => r,
         Err(e) => return usage_error(&e),
     };
-    let (scan, incomplete) = if args.live.live {
+    let (mut scan, incomplete) = if args.live.live {
         if args.paths != ["."] {
             return usage_error("--live scans the cluster: give no paths with it");
         }
@@ -348,12 +433,37 @@ fn run_scan(args: ScanArgs) -> ExitCode {
         let s = scan::scan_paths(&args.paths, &settings, rules, &Limits::default());
         (s, false)
     };
+
+    let opts = suppress::Options {
+        inline: !args.no_inline_suppressions,
+        default_exemptions: !args.no_default_exemptions,
+        today: chrono::Local::now().date_naive(),
+    };
+    let exemptions = cfg.as_ref().map(|c| c.exemptions.as_slice()).unwrap_or(&[]);
+    suppress::apply(&mut scan, exemptions, &opts);
+    if let Some(c) = &cfg {
+        scan.source.texts.insert(c.file.clone(), c.text.clone());
+    }
+    if let Some(b) = &baseline {
+        let n = suppress::apply_baseline(&mut scan, b);
+        eprintln!(
+            "kready: {n} finding(s) already in the baseline {} are not counted",
+            b.file
+        );
+    }
     let report = scan.report(&scan.settings);
 
     let color_err = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     for d in &report.diagnostics {
-        let text = scan.texts().get(&d.file).map(|t| t.as_ref());
-        eprint!("{}", kready::diagnostic::render(d, text, color_err));
+        let text = scan.texts().get(&d.file).cloned().or_else(|| {
+            std::fs::read_to_string(d.file.as_ref())
+                .ok()
+                .map(Into::into)
+        });
+        eprint!(
+            "{}",
+            kready::diagnostic::render(d, text.as_deref(), color_err)
+        );
     }
 
     for (i, format) in formats.iter().enumerate() {
@@ -361,7 +471,7 @@ fn run_scan(args: ScanArgs) -> ExitCode {
         let to_stdout = target == "-";
         let color =
             to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let text = render(&report, *format, color);
+        let text = render(&report, *format, color, args.policyreport_api);
         let written = if to_stdout {
             std::io::stdout().lock().write_all(text.as_bytes())
         } else {
@@ -372,7 +482,7 @@ fn run_scan(args: ScanArgs) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     }
-    let code = gate(&report, args.fail_on, args.min_score);
+    let code = gate(&report, fail_on, min_score);
     if incomplete && args.live.require_complete && code != EXIT_ERROR {
         eprintln!("kready: the scan is incomplete (--require-complete)");
         return ExitCode::from(EXIT_INCOMPLETE);
@@ -380,8 +490,9 @@ fn run_scan(args: ScanArgs) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn render(report: &Report, format: Format, color: bool) -> String {
+fn render(report: &Report, format: Format, color: bool, api: PolicyReportApi) -> String {
     match format {
+        Format::Policyreport => report::policyreport::render(report, api),
         Format::Table => report::table::render(report, color),
         Format::Json => report::json::render(report),
         Format::Sarif => report::sarif::render(report),

@@ -1,6 +1,6 @@
 //! The pipeline, end to end: sources → inventory → engine → report.
 
-use crate::catalog::{self, Pillar};
+use crate::catalog::{self, Pillar, Severity};
 use crate::engine::{self, ActiveRule, Results};
 use crate::inventory::{Inventory, Mode};
 use crate::report::{self, Report, Suppressions};
@@ -18,16 +18,55 @@ pub struct Selection {
     pub skip: Vec<String>,
 }
 
+/// What `.kready.yaml` says about rules: which are on or off (by ID or
+/// pillar) and severity overrides. The catalog stays immutable: an override
+/// lives on the `ActiveRule` of this run.
+#[derive(Clone, Debug, Default)]
+pub struct RuleOverrides {
+    /// Rule IDs or pillars turned on (an ID also turns on an opt-in rule).
+    pub enable: Vec<String>,
+    /// Rule IDs or pillars turned off.
+    pub disable: Vec<String>,
+    /// Rule ID → severity for this run (findings, gate and score weight).
+    pub severity: HashMap<String, Severity>,
+}
+
+impl RuleOverrides {
+    /// `Some(true)`: configured on; `Some(false)`: off; `None`: default. An
+    /// ID is more specific than a pillar, and `enable` wins over `disable`
+    /// at the same level.
+    fn decision(&self, meta: &catalog::RuleMeta) -> Option<bool> {
+        let has = |l: &[String], x: &str| l.iter().any(|y| y == x);
+        if has(&self.enable, &meta.id) {
+            Some(true)
+        } else if has(&self.disable, &meta.id) {
+            Some(false)
+        } else if has(&self.enable, meta.pillar.as_str()) {
+            Some(true)
+        } else if has(&self.disable, meta.pillar.as_str()) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// Picks the rules for this run. Unknown IDs are a usage error.
 pub fn select_rules(sel: &Selection, settings: &Settings) -> Result<Vec<ActiveRule>, String> {
+    select_rules_with(sel, &RuleOverrides::default(), settings)
+}
+
+/// Picks the rules for this run, with the configuration's overrides.
+/// Flags win over the configuration: a rule named in `--only` runs even if
+/// the configuration disables it; `--skip` always skips.
+pub fn select_rules_with(
+    sel: &Selection,
+    overrides: &RuleOverrides,
+    settings: &Settings,
+) -> Result<Vec<ActiveRule>, String> {
     for id in sel.only.iter().chain(&sel.skip) {
         if Pillar::parse(id).is_none() && catalog::find(id).is_none() {
-            let hint = closest_rule(id)
-                .map(|c| format!(" (did you mean `{c}`?)"))
-                .unwrap_or_default();
-            return Err(format!(
-                "unknown rule or pillar `{id}`{hint}; `kready rules` lists them"
-            ));
+            return Err(unknown_rule(id));
         }
     }
     let matches = |list: &[String], m: &catalog::RuleMeta| {
@@ -40,11 +79,16 @@ pub fn select_rules(sel: &Selection, settings: &Settings) -> Result<Vec<ActiveRu
         let Some(imp) = impls.get(meta.id.as_str()) else {
             continue;
         };
-        let explicitly = sel.only.contains(&meta.id);
+        let named_only = sel.only.contains(&meta.id);
+        let configured = overrides.decision(meta);
+        let explicitly = named_only || overrides.enable.contains(&meta.id);
         if !sel.only.is_empty() && !matches(&sel.only, meta) {
             continue;
         }
         if matches(&sel.skip, meta) {
+            continue;
+        }
+        if configured == Some(false) && !named_only {
             continue;
         }
         // Restricted-only PSS rules run at the restricted level.
@@ -60,7 +104,16 @@ pub fn select_rules(sel: &Selection, settings: &Settings) -> Result<Vec<ActiveRu
         if meta.opt_in && !explicitly && !opt_in_configured(&meta.id, settings) {
             continue;
         }
-        out.push(ActiveRule { meta, imp: *imp });
+        let severity = overrides
+            .severity
+            .get(&meta.id)
+            .copied()
+            .unwrap_or(meta.severity);
+        out.push(ActiveRule {
+            meta,
+            imp: *imp,
+            severity,
+        });
     }
     Ok(out)
 }
@@ -70,6 +123,14 @@ fn opt_in_configured(id: &str, settings: &Settings) -> bool {
         "image-registry-not-allowed" => !settings.thresholds.allowed_registries.is_empty(),
         _ => false,
     }
+}
+
+/// `unknown rule or pillar `x` (did you mean `y`?)`: for flags and config alike.
+pub fn unknown_rule(id: &str) -> String {
+    let hint = closest_rule(id)
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default();
+    format!("unknown rule or pillar `{id}`{hint}; `kready rules` lists them")
 }
 
 fn closest_rule(id: &str) -> Option<&'static str> {
@@ -135,6 +196,7 @@ pub fn evaluate(
 ) -> Scan {
     let objects = std::mem::take(&mut source.objects);
     let mut inventory = Inventory::new(objects, mode);
+    inventory.complete = settings.cluster_profile;
     if let Some(facts) = source.cluster.clone() {
         inventory.set_cluster_facts(facts);
     }

@@ -4,6 +4,7 @@
 
 pub mod json;
 pub mod markdown;
+pub mod policyreport;
 pub mod sarif;
 pub mod table;
 
@@ -188,7 +189,7 @@ pub struct FindingOut {
 #[derive(Debug, Serialize, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct SuppressionOut {
-    /// `annotation`, `config` or `default-exemption`.
+    /// `annotation`, `config`, `default-exemption` or `baseline`.
     pub kind: String,
     pub justification: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,7 +245,7 @@ pub fn build(input: BuildInput) -> Report {
         let evaluated = t.passed + failed;
         score_inputs.push(score::RuleScoreInput {
             pillar: r.meta.pillar,
-            severity: r.meta.severity,
+            severity: r.severity,
             passed: t.passed,
             evaluated,
         });
@@ -259,7 +260,7 @@ pub fn build(input: BuildInput) -> Report {
             id: r.meta.id.clone(),
             title: r.meta.title.clone(),
             pillar: r.meta.pillar,
-            severity: r.meta.severity,
+            severity: r.severity,
             scope: r.meta.scope,
             passed: t.passed,
             failed,
@@ -269,41 +270,19 @@ pub fn build(input: BuildInput) -> Report {
         });
     }
 
+    let fps = fingerprints(results, inv);
     let mut findings = Vec::with_capacity(results.findings.len());
-    let mut seen_fp: HashMap<String, usize> = HashMap::new();
-    for (fi, f) in results.findings.iter().enumerate() {
-        let meta = results.rules[f.rule].meta;
-        let obj = f.object.and_then(|i| inv.objects.get(i));
-        let object = obj.map(|o| ObjectRef {
-            api_version: o.api_version.clone(),
-            kind: o.kind.clone(),
-            namespace: o.effective_namespace().map(str::to_string),
-            name: o.name.clone(),
-        });
-        let namespace = match &f.subject {
-            Subject::Namespace(ns) => Some(ns.clone()),
-            _ => None,
-        };
+    for (fi, (f, fingerprint)) in results.findings.iter().zip(fps).enumerate() {
+        let rule = &results.rules[f.rule];
+        let meta = rule.meta;
+        let object = object_ref(inv, f);
+        let namespace = finding_namespace(f);
         let path = f.path.to_string();
-        let identity = format!(
-            "{}|{}|{}|{}",
-            meta.id,
-            object.as_ref().map(ObjectRef::display).unwrap_or_default(),
-            namespace.as_deref().unwrap_or(""),
-            path
-        );
-        let mut fingerprint = hex(&Sha256::digest(identity.as_bytes())[..16]);
-        // Two findings on the same field (rare): keep fingerprints unique.
-        let n = seen_fp.entry(fingerprint.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            fingerprint = format!("{fingerprint}-{n}");
-        }
         findings.push(FindingOut {
             rule_id: meta.id.clone(),
             title: meta.title.clone(),
             pillar: meta.pillar,
-            severity: meta.severity,
+            severity: rule.severity,
             message: f.message.clone(),
             object,
             namespace,
@@ -400,6 +379,56 @@ pub fn build(input: BuildInput) -> Report {
         diagnostics,
         skipped,
     }
+}
+
+fn object_ref(inv: &Inventory, f: &crate::engine::Finding) -> Option<ObjectRef> {
+    let obj = f.object.and_then(|i| inv.objects.get(i));
+    obj.map(|o| ObjectRef {
+        api_version: o.api_version.clone(),
+        kind: o.kind.clone(),
+        namespace: o.effective_namespace().map(str::to_string),
+        name: o.name.clone(),
+    })
+}
+
+fn finding_namespace(f: &crate::engine::Finding) -> Option<String> {
+    match &f.subject {
+        Subject::Namespace(ns) => Some(ns.clone()),
+        _ => None,
+    }
+}
+
+/// The fingerprint of each finding, in order: a hash of rule, object and
+/// field path (never the line), so unrelated edits keep it; `-2`, `-3`
+/// suffixes keep two findings on the same field apart. The baseline
+/// matches on it.
+pub fn fingerprints(results: &Results, inv: &Inventory) -> Vec<String> {
+    let mut seen_fp: HashMap<String, usize> = HashMap::new();
+    results
+        .findings
+        .iter()
+        .map(|f| {
+            let meta = results.rules[f.rule].meta;
+            let identity = format!(
+                "{}|{}|{}|{}",
+                meta.id,
+                object_ref(inv, f)
+                    .as_ref()
+                    .map(ObjectRef::display)
+                    .unwrap_or_default(),
+                finding_namespace(f).as_deref().unwrap_or(""),
+                f.path
+            );
+            let fingerprint = hex(&Sha256::digest(identity.as_bytes())[..16]);
+            let n = seen_fp.entry(fingerprint.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                format!("{fingerprint}-{n}")
+            } else {
+                fingerprint
+            }
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -41,12 +41,12 @@ pub fn render(report: &Report) -> String {
     let rules: Vec<sarif::ReportingDescriptor> = report
         .rules
         .iter()
-        .filter_map(|r| catalog::find(&r.id))
-        .map(|m| {
+        .filter_map(|r| catalog::find(&r.id).map(|m| (m, r.severity)))
+        .map(|(m, severity)| {
             let mut props = BTreeMap::new();
             props.insert(
                 "security-severity".to_string(),
-                json!(m.severity.security_severity()),
+                json!(severity.security_severity()),
             );
             props.insert("precision".to_string(), json!("high"));
             props.insert(
@@ -79,7 +79,7 @@ pub fn render(report: &Report) -> String {
                 .help_uri(m.help_uri())
                 .default_configuration(
                     sarif::ReportingConfiguration::builder()
-                        .level(json!(level(m.severity)))
+                        .level(json!(level(severity)))
                         .build(),
                 )
                 .properties(

@@ -1,9 +1,11 @@
-//! The terminal table: findings grouped by pillar, then the scores, then
-//! what could not be evaluated. Fits 100 columns; colour only on a terminal.
+//! The terminal table: findings grouped by object (file and line order),
+//! then the scores per pillar, then what could not be evaluated. Fits 100 columns; colour only on a terminal.
 
 use super::{fmt_score, FindingOut, Report};
-use crate::catalog::{Pillar, Severity};
-use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+use crate::catalog::Severity;
+use comfy_table::{
+    presets, Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
+};
 use std::fmt::Write;
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -24,32 +26,37 @@ pub fn render(report: &Report, color: bool) -> String {
     );
     let _ = writeln!(out);
 
-    for pillar in Pillar::ALL {
-        let fs: Vec<&FindingOut> = report
-            .findings
-            .iter()
-            .filter(|f| f.pillar == pillar)
-            .collect();
-        if fs.is_empty() {
-            continue;
+    // Findings already in the baseline are counted, not listed: the point
+    // of a baseline is to see only what is new.
+    let in_baseline = report.findings.iter().filter(|f| is_baseline(f)).count();
+    let shown: Vec<&FindingOut> = report.findings.iter().filter(|f| !is_baseline(f)).collect();
+    // One block per object (findings are already in file and line order):
+    // what a reader fixes together, under one heading that names the file.
+    let mut i = 0;
+    while i < shown.len() {
+        let key = group_key(shown[i]);
+        let mut j = i;
+        while j < shown.len() && group_key(shown[j]) == key {
+            j += 1;
         }
-        let open = fs.iter().filter(|f| f.suppression.is_none()).count();
+        let group = &shown[i..j];
+        let open = group.iter().filter(|f| f.suppression.is_none()).count();
         let _ = writeln!(
             out,
             "{} — {} finding{}{}",
-            pillar.title(),
+            heading(group[0]),
             open,
             if open == 1 { "" } else { "s" },
-            suppressed_note(fs.len() - open)
+            suppressed_note(group.len() - open)
         );
         let mut t = new_table(color);
         t.set_header(vec![
+            header("Line", color),
             header("Severity", color),
             header("Rule", color),
-            header("Where", color),
             header("Message", color),
         ]);
-        for f in fs {
+        for f in group {
             let mut sev = Cell::new(f.severity.as_str());
             if color {
                 sev = sev.fg(severity_color(f.severity));
@@ -58,14 +65,31 @@ pub fn render(report: &Report, color: bool) -> String {
                 Some(sup) => format!("{} [suppressed: {}]", f.message, sup.justification),
                 None => f.message.clone(),
             };
+            let at = match (f.location.line, f.location.column) {
+                (Some(l), Some(c)) => format!("{l}:{c}"),
+                _ => f.location.path.clone(),
+            };
             t.add_row(vec![
+                Cell::new(at),
                 sev,
                 Cell::new(&f.rule_id),
-                Cell::new(where_(f)),
                 Cell::new(message),
             ]);
         }
+        // Rule IDs and positions are what people copy: never wrap them.
+        for col in [0, 1, 2] {
+            if let Some(c) = t.column_mut(col) {
+                c.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
         let _ = writeln!(out, "{t}\n");
+        i = j;
+    }
+    if in_baseline > 0 {
+        let _ = writeln!(
+            out,
+            "{in_baseline} finding(s) already in the baseline are not listed.\n"
+        );
     }
     if report.findings.is_empty() {
         let _ = writeln!(out, "No findings.\n");
@@ -142,6 +166,10 @@ pub fn render(report: &Report, color: bool) -> String {
     out
 }
 
+fn is_baseline(f: &FindingOut) -> bool {
+    f.suppression.as_ref().is_some_and(|s| s.kind == "baseline")
+}
+
 fn suppressed_note(n: usize) -> String {
     if n == 0 {
         String::new()
@@ -150,21 +178,25 @@ fn suppressed_note(n: usize) -> String {
     }
 }
 
-fn where_(f: &FindingOut) -> String {
+/// Findings of one object (or namespace, or the cluster) group together.
+fn group_key(f: &FindingOut) -> (Option<&str>, Option<String>, Option<&str>) {
+    (
+        f.location.file.as_deref(),
+        f.object.as_ref().map(|o| o.display()),
+        f.namespace.as_deref(),
+    )
+}
+
+/// `deploy/cart.yaml · Deployment/shop/cart`, `Namespace/shop`, `cluster`.
+fn heading(f: &FindingOut) -> String {
     let object = f
         .object
         .as_ref()
         .map(|o| o.display())
         .or_else(|| f.namespace.as_ref().map(|n| format!("Namespace/{n}")));
-    let file = match (&f.location.file, f.location.line) {
-        (Some(file), Some(line)) => Some(format!("{file}:{line}")),
-        (Some(file), None) => Some(file.clone()),
-        _ => None,
-    };
-    match (file, object) {
-        (Some(file), Some(o)) => format!("{file}\n{o}"),
-        (Some(file), None) => file,
-        (None, Some(o)) if !f.location.path.is_empty() => format!("{o}\n{}", f.location.path),
+    match (&f.location.file, object) {
+        (Some(file), Some(o)) => format!("{file} · {o}"),
+        (Some(file), None) => file.clone(),
         (None, Some(o)) => o,
         (None, None) => "cluster".to_string(),
     }

@@ -6,6 +6,7 @@
 //! pillar module (the logic) registered in that module's `RULES`, and
 //! `fixtures/rules/<id>/{pass,fail}.yaml`. The catalog test checks all three.
 
+pub mod control_plane;
 pub mod disaster_recovery;
 pub mod observability;
 pub mod performance;
@@ -118,4 +119,18 @@ pub fn all() -> Vec<RuleImpl> {
         performance::RULES.to_vec(),
     ]
     .concat()
+}
+
+/// Where a namespace-scope finding points: the Namespace object when the
+/// input has it, else the namespace's first workload.
+pub fn namespace_violation(cx: &Ctx, ns: &str, msg: String) -> Violation {
+    let at = cx
+        .inv
+        .get("Namespace", "", ns)
+        .map(|(i, _)| i)
+        .or_else(|| cx.inv.workloads_in(ns).next().map(|w| w.index));
+    match at {
+        Some(i) => Violation::on(i, FieldPath::of(&["metadata", "name"]), msg),
+        None => Violation::general(msg),
+    }
 }

@@ -230,6 +230,11 @@ fn run_events(
             let mut message = e.problem().to_string();
             if let Some(c) = e.context() {
                 message = format!("{message} {c}");
+                // Where the unclosed construct began is usually what to fix.
+                if let Some(m) = e.context_mark().filter(|m| Some(*m) != e.problem_mark()) {
+                    let p = pos_of(m, line_base);
+                    message = format!("{message} (started at line {}, column {})", p.line, p.col);
+                }
             }
             Problem {
                 kind: ProblemKind::Syntax,

@@ -19,6 +19,8 @@ pub struct FixtureSettings {
     pub pss_version: Option<KubeVersion>,
     pub cluster_profile: Option<bool>,
     pub live: Option<bool>,
+    /// Whether rules may read `status` (defaults to `live`: a live scan does).
+    pub read_status: Option<bool>,
     pub thresholds: Option<Thresholds>,
 }
 
@@ -47,6 +49,7 @@ pub fn fixture_settings(dir: &Path, rule: &str) -> Settings {
         if let Some(v) = fs.live {
             s.live = v;
         }
+        s.read_status = fs.read_status.unwrap_or(s.live);
         if let Some(t) = fs.thresholds {
             s.thresholds = t;
         }

@@ -307,7 +307,13 @@ pub fn scan(
 pub fn snapshot(opts: &Options) -> Result<(String, Collected), LiveError> {
     let all: Vec<ActiveRule> = crate::rules::all()
         .into_iter()
-        .filter_map(|imp| crate::catalog::find(imp.id).map(|meta| ActiveRule { meta, imp }))
+        .filter_map(|imp| {
+            crate::catalog::find(imp.id).map(|meta| ActiveRule {
+                meta,
+                severity: meta.severity,
+                imp,
+            })
+        })
         .collect();
     let wanted = kinds::needed(&all, !opts.namespaces.is_empty());
     let collected = collect(opts, &wanted)?;

@@ -1,0 +1,333 @@
+//! Kubernetes PolicyReports, so findings show up where Kyverno and Trivy
+//! operator users already look (Policy Reporter, `kubectl get reports -A`).
+//!
+//! `openreports.io/v1alpha1` (default): one `Report` per namespace holding
+//! findings, and one `ClusterReport` for cluster-scoped objects and
+//! cluster-wide findings (always written, so the output is never empty).
+//! `wgpolicyk8s.io/v1alpha2` on request: `PolicyReport` and
+//! `ClusterPolicyReport` with the same content.
+//!
+//! Each finding is one result: policy = rule ID, category = pillar,
+//! severity, message, the object in `resources`, and `properties` with the
+//! field path, file, line and fingerprint. Suppressed findings are
+//! `result: skip`, `scored: false`, with the justification. Passing checks
+//! are not listed (kready scores them in its own reports), so
+//! `summary.pass` is absent.
+//!
+//! Output is multi-document YAML for `kubectl apply -f -`.
+
+use super::{FindingOut, Report};
+use crate::catalog::Severity;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyReportApi {
+    /// Report / ClusterReport (the Open Reports project, successor of the WG Policy API)
+    #[value(name = "openreports.io/v1alpha1")]
+    OpenReports,
+    /// PolicyReport / ClusterPolicyReport (Kyverno, Trivy operator, Policy Reporter)
+    #[value(name = "wgpolicyk8s.io/v1alpha2")]
+    WgPolicyV1Alpha2,
+}
+
+impl PolicyReportApi {
+    pub fn api_version(self) -> &'static str {
+        match self {
+            PolicyReportApi::OpenReports => "openreports.io/v1alpha1",
+            PolicyReportApi::WgPolicyV1Alpha2 => "wgpolicyk8s.io/v1alpha2",
+        }
+    }
+    fn kinds(self) -> (&'static str, &'static str) {
+        match self {
+            PolicyReportApi::OpenReports => ("Report", "ClusterReport"),
+            PolicyReportApi::WgPolicyV1Alpha2 => ("PolicyReport", "ClusterPolicyReport"),
+        }
+    }
+    /// The severity as the API accepts it. The v1alpha2 CRD published by
+    /// the working group allows only high, medium and low: critical is
+    /// reported as high and info as low (the exact one is in `properties`).
+    fn severity(self, s: Severity) -> &'static str {
+        match (self, s) {
+            (PolicyReportApi::WgPolicyV1Alpha2, Severity::Critical) => "high",
+            (PolicyReportApi::WgPolicyV1Alpha2, Severity::Info) => "low",
+            _ => s.as_str(),
+        }
+    }
+}
+
+/// Name of every report kready writes (one per namespace, one cluster-wide).
+pub const REPORT_NAME: &str = "kready";
+
+/// The reports as Kubernetes objects: namespaced ones sorted by namespace,
+/// then the cluster-wide one.
+pub fn build(report: &Report, api: PolicyReportApi) -> Vec<Value> {
+    let mut by_ns: BTreeMap<&str, Vec<&FindingOut>> = BTreeMap::new();
+    let mut cluster = Vec::new();
+    for f in &report.findings {
+        match namespace_of(f) {
+            Some(ns) => by_ns.entry(ns).or_default().push(f),
+            None => cluster.push(f),
+        }
+    }
+    let (kind, cluster_kind) = api.kinds();
+    let mut out: Vec<Value> = by_ns
+        .into_iter()
+        .map(|(ns, fs)| document(api, kind, Some(ns), &fs, report))
+        .collect();
+    out.push(document(api, cluster_kind, None, &cluster, report));
+    out
+}
+
+/// A namespace-scope finding belongs to its namespace's report, even when
+/// it points at the (cluster-scoped) Namespace object.
+fn namespace_of(f: &FindingOut) -> Option<&str> {
+    f.namespace
+        .as_deref()
+        .or_else(|| f.object.as_ref().and_then(|o| o.namespace.as_deref()))
+}
+
+fn document(
+    api: PolicyReportApi,
+    kind: &str,
+    ns: Option<&str>,
+    findings: &[&FindingOut],
+    report: &Report,
+) -> Value {
+    let mut meta = Map::new();
+    meta.insert("name".into(), json!(REPORT_NAME));
+    if let Some(ns) = ns {
+        meta.insert("namespace".into(), json!(ns));
+    }
+    meta.insert(
+        "labels".into(),
+        json!({
+            "app.kubernetes.io/managed-by": "kready",
+            "app.kubernetes.io/version": report.tool.version,
+        }),
+    );
+    let skipped = findings.iter().filter(|f| f.suppression.is_some()).count();
+    let mut doc = Map::new();
+    doc.insert("apiVersion".into(), json!(api.api_version()));
+    doc.insert("kind".into(), json!(kind));
+    doc.insert("metadata".into(), Value::Object(meta));
+    if api == PolicyReportApi::OpenReports {
+        doc.insert("source".into(), json!("kready"));
+    }
+    if let Some(ns) = ns {
+        doc.insert(
+            "scope".into(),
+            json!({"apiVersion": "v1", "kind": "Namespace", "name": ns}),
+        );
+    }
+    doc.insert(
+        "summary".into(),
+        json!({
+            "fail": findings.len() - skipped,
+            "warn": 0,
+            "error": 0,
+            "skip": skipped,
+        }),
+    );
+    doc.insert(
+        "results".into(),
+        Value::Array(findings.iter().map(|f| result(api, f)).collect()),
+    );
+    Value::Object(doc)
+}
+
+fn result(api: PolicyReportApi, f: &FindingOut) -> Value {
+    let mut props = Map::new();
+    let mut prop = |k: &str, v: String| {
+        props.insert(k.into(), Value::String(v));
+    };
+    prop("title", f.title.clone());
+    if !f.location.path.is_empty() {
+        prop("path", f.location.path.clone());
+    }
+    if let Some(file) = &f.location.file {
+        prop("file", file.clone());
+    }
+    if let Some(l) = f.location.line {
+        prop("line", l.to_string());
+    }
+    if let Some(c) = f.location.column {
+        prop("column", c.to_string());
+    }
+    prop("fingerprint", f.fingerprint.clone());
+    if api.severity(f.severity) != f.severity.as_str() {
+        prop("kreadySeverity", f.severity.as_str().to_string());
+    }
+    if let Some(s) = &f.suppression {
+        prop("suppression", s.kind.clone());
+        prop("justification", s.justification.clone());
+        if let Some(u) = &s.until {
+            prop("until", u.clone());
+        }
+    }
+    let mut r = Map::new();
+    r.insert("source".into(), json!("kready"));
+    r.insert("policy".into(), json!(f.rule_id));
+    r.insert("category".into(), json!(f.pillar.as_str()));
+    r.insert("severity".into(), json!(api.severity(f.severity)));
+    r.insert(
+        "result".into(),
+        json!(if f.suppression.is_some() {
+            "skip"
+        } else {
+            "fail"
+        }),
+    );
+    r.insert("scored".into(), json!(f.suppression.is_none()));
+    r.insert("message".into(), json!(f.message));
+    let resource = match (&f.object, &f.namespace) {
+        (Some(o), _) => {
+            let mut m = Map::new();
+            m.insert("apiVersion".into(), json!(o.api_version));
+            m.insert("kind".into(), json!(o.kind));
+            m.insert("name".into(), json!(o.name));
+            if let Some(ns) = &o.namespace {
+                m.insert("namespace".into(), json!(ns));
+            }
+            Some(Value::Object(m))
+        }
+        (None, Some(ns)) => Some(json!({"apiVersion": "v1", "kind": "Namespace", "name": ns})),
+        (None, None) => None,
+    };
+    if let Some(res) = resource {
+        r.insert("resources".into(), json!([res]));
+    }
+    r.insert("properties".into(), Value::Object(props));
+    Value::Object(r)
+}
+
+/// Multi-document YAML, one report per document.
+pub fn render(report: &Report, api: PolicyReportApi) -> String {
+    let mut out = String::new();
+    for doc in build(report, api) {
+        out.push_str("---\n");
+        emit_block(&doc, 0, &mut out);
+    }
+    out
+}
+
+/// True when YAML (1.1, as go-yaml reads it) cannot read `s` written plain
+/// as anything but that string: it starts with a letter, holds only
+/// letters, digits, spaces and `_./()-`, does not end in a space, and is not
+/// a boolean or null word. Anything else is double-quoted.
+fn plain_ok(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && !s.ends_with(' ')
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '/' | '-' | '_' | '(' | ')')
+        })
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        )
+}
+
+fn key(k: &str) -> String {
+    scalar(&Value::String(k.to_string()))
+}
+
+/// A scalar (or empty collection) in flow form; JSON escapes are valid in
+/// YAML double-quoted strings.
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Object(m) if m.is_empty() => "{}".into(),
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::String(s) if plain_ok(s) => s.clone(),
+        _ => serde_json::to_string(v).unwrap_or_else(|_| "null".into()),
+    }
+}
+
+fn is_block(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => !m.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Writes a mapping or sequence at `indent` (each line starts there).
+fn emit_block(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                out.push_str(&pad);
+                emit_entry(k, val, indent, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                out.push_str(&pad);
+                out.push_str("- ");
+                match item {
+                    Value::Object(m) if !m.is_empty() => {
+                        // First entry on the dash line, the rest aligned under it.
+                        for (i, (k, val)) in m.iter().enumerate() {
+                            if i > 0 {
+                                out.push_str(&" ".repeat(indent + 2));
+                            }
+                            emit_entry(k, val, indent + 2, out);
+                        }
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push('\n');
+                        emit_block(item, indent + 2, out);
+                    }
+                    _ => {
+                        out.push_str(&scalar(item));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        _ => {
+            out.push_str(&pad);
+            out.push_str(&scalar(v));
+            out.push('\n');
+        }
+    }
+}
+
+/// `key: value` where the key is already indented to `indent`.
+fn emit_entry(k: &str, val: &Value, indent: usize, out: &mut String) {
+    out.push_str(&key(k));
+    out.push(':');
+    if is_block(val) {
+        out.push('\n');
+        let child = match val {
+            Value::Array(_) => indent,
+            _ => indent + 2,
+        };
+        emit_block(val, child, out);
+    } else {
+        out.push(' ');
+        out.push_str(&scalar(val));
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{load, Limits};
+
+    #[test]
+    fn yaml_reads_back_as_the_same_json() {
+        let v = json!({
+            "a": 1, "b": "x: y", "true": "yes", "n": "No", "s": "two words", "t": "trail ",
+            "num": "40", "f": "1.5", "e": "1e3", "x": "0x1F", "d": "2027-01-31", "p": "(a/b)", "null": "~", "c": {"d": [1, "2", {"e": [], "f": {}}], "g": null},
+            "h": [[1, 2], {"i": "multi\nline \"quoted\" \\ tab\t"}], "app.kubernetes.io/name": "k",
+            "j": [{"k": {"l": 1}, "m": [3]}]
+        });
+        let mut s = String::new();
+        emit_block(&v, 0, &mut s);
+        let loaded = load(&s, &Limits::default());
+        assert!(loaded.problems.is_empty(), "{s}");
+        assert_eq!(loaded.docs[0].root.to_json(), v, "{s}");
+    }
+}
