@@ -700,6 +700,15 @@ fn partial_access_is_reported_and_require_complete_exits_3() {
     assert!(run.stderr.contains("may not list"), "{}", run.stderr);
     assert!(run.stderr.contains("PodDisruptionBudget"), "{}", run.stderr);
     let r = run.json();
+    // The live report, coverage included, is valid against the report schema.
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/kready-report-v1.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema"))
+            .expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&r).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
     let unlisted: Vec<&str> = r["coverage"]["unlisted"]
         .as_array()
         .expect("coverage.unlisted")
