@@ -400,6 +400,10 @@ pub async fn list_task(
                 objects.clear();
                 continue;
             }
+            // The API went away since discovery (a CRD deleted): none left.
+            Err(kube::Error::Api(s)) if s.code == 404 && continue_token.is_none() => {
+                return Ok((Vec::new(), requests));
+            }
             Err(e) => return Err(list_error(c, &e)),
         };
         objects.reserve(page.items.len());

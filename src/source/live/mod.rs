@@ -117,6 +117,21 @@ async fn collect_async(
     opts: &Options,
     wanted: &BTreeSet<&'static str>,
 ) -> Result<Collected, LiveError> {
+    let mut namespaces: Vec<String> = Vec::new();
+    for ns in &opts.namespaces {
+        if !valid_namespace(ns) {
+            return Err(LiveError::Config(format!(
+                "`{ns}` is not a namespace name (lowercase letters, digits and '-', at most 63)"
+            )));
+        }
+        if !namespaces.contains(ns) {
+            namespaces.push(ns.clone());
+        }
+    }
+    let opts = &Options {
+        namespaces,
+        ..opts.clone()
+    };
     let c = client::connect(opts).await?;
     if c.insecure {
         eprintln!(
@@ -224,6 +239,17 @@ async fn collect_async(
     })
 }
 
+/// A DNS-1123 label, as namespace names are.
+fn valid_namespace(ns: &str) -> bool {
+    !ns.is_empty()
+        && ns.len() <= 63
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-')
+}
+
 /// Stable order: kinds in table order, then namespace, then name.
 fn sort_objects(objects: &mut [crate::object::Object]) {
     let rank = |k: &str| {
@@ -325,4 +351,38 @@ pub fn snapshot(opts: &Options) -> Result<(String, Collected), LiveError> {
 /// would list, with the same client, and nothing else.
 pub fn list_only(opts: &Options, rules: &[ActiveRule]) -> Result<Collected, LiveError> {
     collect(opts, &kinds::needed(rules, !opts.namespaces.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn namespace_names() {
+        assert!(super::valid_namespace("shop-1"));
+        for bad in ["", "Shop", "-a", "a-", "a/b", "a_b"] {
+            assert!(!super::valid_namespace(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(
+            super::parse_duration("30").unwrap(),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            super::parse_duration("2m").unwrap(),
+            Duration::from_secs(120)
+        );
+        assert_eq!(
+            super::parse_duration("1m30s").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            super::parse_duration("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert!(super::parse_duration("0s").is_err());
+        assert!(super::parse_duration("soon").is_err());
+    }
 }
