@@ -77,8 +77,8 @@ impl fmt::Display for FieldPath {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
                 Seg::Key(k)
-                    if k.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+                    if k.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') =>
                 {
                     if i > 0 {
                         f.write_str(".")?;
