@@ -524,6 +524,7 @@ impl LoadedConfig {
         let c = &self.config;
         if let Some(v) = c.kubernetes_version {
             s.kubernetes_version = v;
+            s.kubernetes_version_set = true;
         }
         if let Some(v) = c.pss_level {
             s.pss_level = v;
