@@ -2,6 +2,7 @@
 //! (which runs every saved input through them as a normal test).
 //!
 //! Both must never panic, whatever the bytes.
+#![allow(dead_code)]
 
 use kready::engine::ActiveRule;
 use kready::inventory::Mode;
@@ -26,16 +27,34 @@ pub fn loader(data: &[u8]) {
     let limits = fuzz_limits();
     let helm = data.first().is_some_and(|b| b & 1 == 1);
     let out = load_bytes(Arc::from("fuzz.yaml"), data, &limits, helm);
-    let lines = data.split(|b| *b == b'\n').count() as u32 + 1;
+    let lines = yaml_lines(data) + 1;
     for d in &out.diagnostics {
         if let Some(p) = d.pos {
-            assert!(p.line >= 1 && p.line <= lines, "{d:?} outside {lines} lines");
+            assert!(
+                p.line >= 1 && p.line <= lines,
+                "{d:?} outside {lines} lines"
+            );
         }
     }
     for o in &out.objects {
         assert!(o.root.pos.line >= 1 && o.root.pos.line <= lines);
     }
     assert_eq!(out.stats.objects, out.objects.len());
+}
+
+/// Lines as libyaml counts them: `\n`, `\r\n`, a lone `\r`, NEL, LS, PS.
+fn yaml_lines(b: &[u8]) -> u32 {
+    let text = String::from_utf8_lossy(b);
+    let mut n = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => n += 1,
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Bytes → report, rendered in every format.

@@ -465,6 +465,9 @@ impl FileCx<'_> {
         };
         let mut ex = Extracted::default();
         extract(root, &file, line_offset, &mut ex);
+        for o in &ex.objects {
+            ex.diagnostics.extend(super::schema::validate(o));
+        }
         ex
     }
 }

@@ -2,6 +2,7 @@
 //! `live`) a running cluster. Nothing after this stage knows which.
 
 pub mod files;
+pub mod schema;
 
 use crate::diagnostic::Diagnostic;
 use crate::object::Object;

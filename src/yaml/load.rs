@@ -248,8 +248,27 @@ fn doc_starts(text: &str) -> Vec<(usize, u32)> {
     out
 }
 
+/// Line breaks in `b`, counted as libyaml counts them (so positions of
+/// pieces agree with the parser's): `\n`, `\r\n`, a lone `\r`, and the
+/// Unicode breaks NEL, LS and PS.
 fn count_lines(b: &[u8]) -> u32 {
-    memchr::memchr_iter(b'\n', b).count() as u32
+    if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none() {
+        return memchr::memchr_iter(b'\n', b).count() as u32;
+    }
+    let mut n = 0u32;
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1), b.get(i + 2)) {
+            (b'\n', ..) => n += 1,
+            (b'\r', Some(b'\n'), _) => {}
+            (b'\r', ..) => n += 1,
+            (0xC2, Some(0x85), _) => n += 1,
+            (0xE2, Some(0x80), Some(0xA8 | 0xA9)) => n += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    n
 }
 
 fn is_marker(s: &str) -> bool {
@@ -482,6 +501,10 @@ impl<T> RunCx<'_, T> {
                 } => {
                     let plain = style == ScalarStyle::Plain
                         && tag.as_deref().is_none_or(|t| t != "tag:yaml.org,2002:str");
+                    let mut value = value;
+                    if value.capacity() - value.len() >= 16 {
+                        value.shrink_to_fit();
+                    }
                     b.created += 1;
                     b.push(Node::scalar(value, plain, pos), anchor, 1);
                 }
@@ -566,6 +589,7 @@ fn finish_map(m: MapFrame) -> Node {
             }
         }
     }
+    entries.shrink_to_fit();
     Node {
         pos: m.pos,
         value: Value::Map(Map { entries }),
@@ -584,13 +608,17 @@ impl Builder<'_> {
         let (node, anchor, created_at) = match frame {
             Frame::Seq {
                 pos,
-                items,
+                mut items,
                 anchor,
                 created_at,
             } => (
                 Node {
                     pos,
-                    value: Value::Seq(items),
+                    value: {
+                        // Trees live until the end of the scan: no slack.
+                        items.shrink_to_fit();
+                        Value::Seq(items)
+                    },
                 },
                 anchor,
                 created_at,
