@@ -319,7 +319,11 @@ fn load_vec(name: Arc<str>, mut bytes: Vec<u8>, limits: &Limits, helm: bool) -> 
         bytes.push(b'\n');
     }
     let text: Arc<str> = match String::from_utf8(bytes) {
-        Ok(t) => Arc::from(t),
+        // The text the positions refer to (line ends normalised as the loader does).
+        Ok(t) => match yaml::load::crlf_to_lf(&t) {
+            std::borrow::Cow::Owned(lf) => Arc::from(lf),
+            std::borrow::Cow::Borrowed(_) => Arc::from(t),
+        },
         Err(e) => {
             let bytes = e.into_bytes();
             not_utf8(&name, &bytes, &mut out);

@@ -161,6 +161,7 @@ fn map_documents<T: Send>(
     f: &(dyn Fn(Document, HelmSource<'_>) -> T + Sync),
 ) -> Mapped<T> {
     use rayon::prelude::*;
+    let text = &*crlf_to_lf(text);
     let starts = doc_starts(text);
     let budget = AtomicUsize::new(0);
     let cx = RunCx {
@@ -195,6 +196,7 @@ fn map_documents<T: Send>(
 /// anything. Returns (documents, events).
 pub fn parse_events(text: &str) -> (usize, usize) {
     use rayon::prelude::*;
+    let text = &*crlf_to_lf(text);
     let starts = doc_starts(text);
     let pieces = pieces(text, &starts);
     let one = |r: &std::ops::Range<usize>| {
@@ -218,6 +220,18 @@ pub fn parse_events(text: &str) -> (usize, usize) {
         .par_iter()
         .map(one)
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
+/// `\r\n` line ends as `\n`. libyaml-safer 0.1 counts a CRLF as two lines
+/// (every position below the first CRLF would be wrong); YAML normalises
+/// line breaks in scalars anyway, and a `\r` before a `\n` moves no column,
+/// so lines, columns and values are unchanged.
+pub fn crlf_to_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    if memchr::memchr(b'\r', text.as_bytes()).is_some() && text.contains("\r\n") {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Byte offset and 1-based line of every line that starts a document
@@ -804,6 +818,14 @@ mod tests {
         let l = load(s, &Limits::default());
         assert_eq!(l.helm_source(&l.docs[0]), Some("chart/templates/a.yaml"));
         assert_eq!(l.helm_source(&l.docs[1]), Some("chart/templates/b.yaml"));
+    }
+
+    #[test]
+    fn crlf_lines_are_counted_once() {
+        let l = load("a: 1\r\nb: |\r\n  x\r\n  y\r\nc: 3\r\n", &Limits::default());
+        let n = &l.docs[0].root;
+        assert_eq!(n.get("c").unwrap().pos.line, 5);
+        assert_eq!(n.get("b").unwrap().as_str(), Some("x\ny\n"));
     }
 
     #[test]
