@@ -40,7 +40,7 @@ pub fn select_rules(sel: &Selection, settings: &Settings) -> Result<Vec<ActiveRu
         let Some(imp) = impls.get(meta.id.as_str()) else {
             continue;
         };
-        let explicitly = sel.only.iter().any(|x| *x == meta.id);
+        let explicitly = sel.only.contains(&meta.id);
         if !sel.only.is_empty() && !matches(&sel.only, meta) {
             continue;
         }

@@ -154,7 +154,7 @@ fn blank_values(n: &Node, fields: &[(&str, bool)]) -> Result<Node, TypedError> {
 /// Whether Go's `base64.StdEncoding` accepts `s` (it skips `\r` and `\n`).
 fn go_base64(s: &str) -> bool {
     let b: Vec<u8> = s.bytes().filter(|c| *c != b'\r' && *c != b'\n').collect();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return false;
     }
     let pad = b.iter().rev().take_while(|c| **c == b'=').count();

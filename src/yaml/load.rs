@@ -202,7 +202,7 @@ pub fn parse_events(text: &str) -> (usize, usize) {
     let one = |r: &std::ops::Range<usize>| {
         let start = starts[r.start].0;
         let end = starts.get(r.end).map(|(b, _)| *b).unwrap_or(text.len());
-        let mut bytes = text[start..end].as_bytes();
+        let mut bytes = &text.as_bytes()[start..end];
         let mut parser = Parser::new();
         parser.set_input_string(&mut bytes);
         let (mut docs, mut events) = (0, 0);
@@ -296,7 +296,7 @@ fn is_marker(s: &str) -> bool {
 /// indexes into `starts`.
 fn pieces(text: &str, starts: &[(usize, u32)]) -> Vec<std::ops::Range<usize>> {
     if text.len() < SPLIT_FROM || starts.len() < 2 {
-        return vec![0..starts.len()];
+        return std::iter::once(0..starts.len()).collect();
     }
     let mut out = Vec::new();
     let mut first = 0;
