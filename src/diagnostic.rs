@@ -103,13 +103,63 @@ pub fn byte_offset(text: &str, line: u32, column: u32) -> usize {
     text.len()
 }
 
+/// A few lines of a source file, for miette, keeping their line numbers.
+struct Window {
+    name: String,
+    text: String,
+    /// Lines of the file before the window.
+    first_line: usize,
+}
+
+impl Window {
+    const CONTEXT: u32 = 3;
+
+    fn around(name: String, text: &str, line: u32) -> Window {
+        let first = line.saturating_sub(Self::CONTEXT + 1);
+        let start = nth_line_start(text, first);
+        let end = start + nth_line_start(&text[start..], Self::CONTEXT * 2 + 1);
+        Window {
+            name,
+            text: text[start..end].to_string(),
+            first_line: first as usize,
+        }
+    }
+}
+
+/// Byte offset where the line after the first `n` lines of `text` starts.
+fn nth_line_start(text: &str, n: u32) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .nth(n as usize - 1)
+        .map(|i| i + 1)
+        .unwrap_or(text.len())
+}
+
+impl miette::SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let c = self.text.as_bytes().read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            c.data(),
+            *c.span(),
+            c.line() + self.first_line,
+            c.column(),
+            c.line_count(),
+        )))
+    }
+}
+
 /// Renders one diagnostic the way miette does: message, file:line:col and a
 /// code frame with the offending spot labelled.
 pub fn render(d: &Diagnostic, source: Option<&str>, color: bool) -> String {
-    use miette::{
-        GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource,
-        Severity,
-    };
+    use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, Severity};
     let severity = match d.level {
         Level::Error => Severity::Error,
         Level::Warning => Severity::Warning,
@@ -129,16 +179,20 @@ pub fn render(d: &Diagnostic, source: Option<&str>, color: bool) -> String {
     let mut out = String::new();
     match (source, d.pos) {
         (Some(text), Some(p)) => {
-            let at = byte_offset(text, p.line, p.column);
-            let len = text[at..]
+            // Only the lines around the spot are handed to miette: it
+            // scans its source from the start for every diagnostic, and a
+            // 50 MB file with a few diagnostics must not take seconds.
+            let window = Window::around(d.file.to_string(), text, p.line);
+            let local_line = p.line.saturating_sub(window.first_line as u32);
+            let at = byte_offset(&window.text, local_line, p.column);
+            let len = window.text[at..]
                 .chars()
                 .next()
                 .map(|c| c.len_utf8())
                 .unwrap_or(0)
-                .min(text.len() - at);
+                .min(window.text.len() - at);
             diag = diag.with_label(LabeledSpan::at(at..at + len, "here"));
-            let report = miette::Report::new(diag)
-                .with_source_code(NamedSource::new(&d.file, text.to_string()));
+            let report = miette::Report::new(diag).with_source_code(window);
             let _ = handler.render_report(&mut out, report.as_ref());
         }
         _ => {
@@ -181,5 +235,25 @@ mod tests {
         assert!(s.contains("deploy.yaml:2:5"), "{s}");
         assert!(s.contains("b: [x"), "{s}");
         assert!(s.contains("manifest-parse-error"), "{s}");
+    }
+
+    #[test]
+    fn code_frame_of_a_far_line_keeps_its_line_number() {
+        let file: Arc<str> = Arc::from("big.yaml");
+        let mut text = String::new();
+        for i in 1..=5000 {
+            text.push_str(&format!("k{i}: v\n"));
+        }
+        let d = Diagnostic::error(
+            code::PARSE_ERROR,
+            &file,
+            Some(Pos { line: 4000, col: 1 }),
+            "x",
+        );
+        let s = render(&d, Some(&text), false);
+        assert!(s.contains("big.yaml:4000:1"), "{s}");
+        assert!(s.contains("k4000: v"), "{s}");
+        assert!(s.contains("3999"), "{s}");
+        assert!(!s.contains("k10: v"), "{s}");
     }
 }

@@ -52,7 +52,7 @@ enum Command {
   kready scan --live -n shop --require-complete  one namespace; exit 3 if something is unreadable
   kready scan --live -f policyreport | kubectl apply -f -
                                                  PolicyReports for in-cluster dashboards")]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Write a commented starting configuration (.kready.yaml)
     #[command(after_help = "Examples:
   kready init                    write .kready.yaml in the current folder
@@ -304,14 +304,54 @@ struct ScanArgs {
     #[arg(long, value_enum, default_value = "openreports.io/v1alpha1")]
     policyreport_api: PolicyReportApi,
 
+    // Input limits (hostile input). Exceeding one is a
+    // `manifest-limit-exceeded` error for that document or file; the rest
+    // of the input is still scanned.
+    /// Deepest nesting of YAML mappings and sequences in a document (1-1000)
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_DEPTH as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1000), help_heading = "Input limits")]
+    max_depth: u64,
+
+    /// Most nodes YAML aliases (`*name`) may expand to in one file ("billion laughs" guard)
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_ALIAS_NODES as u64,
+          help_heading = "Input limits")]
+    max_alias_nodes: u64,
+
+    /// Largest file scanned, in bytes (suffixes K, M, G: powers of 1024); larger files are reported, not read
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size,
+          help_heading = "Input limits")]
+    max_file_size: u64,
+
     #[command(flatten)]
     live: LiveArgs,
+}
+
+/// `1048576`, `512K`, `64M`, `1G` (powers of 1024; a trailing `B` or `iB` is accepted).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, mult) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{s}` is not a size: use bytes or a number with K, M or G"))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Init { output, force } => run_init(&output, force),
         Command::Rules(args) => cli_rules::run_rules(args),
         Command::Explain { id } => cli_rules::run_explain(&id),
@@ -432,7 +472,12 @@ fn run_scan(args: ScanArgs) -> ExitCode {
             Err(code) => return code,
         }
     } else {
-        let s = scan::scan_paths(&args.paths, &settings, rules, &Limits::default());
+        let limits = Limits {
+            max_depth: args.max_depth as usize,
+            max_alias_nodes: usize::try_from(args.max_alias_nodes).unwrap_or(usize::MAX),
+            max_file_size: args.max_file_size,
+        };
+        let s = scan::scan_paths(&args.paths, &settings, rules, &limits);
         (s, false)
     };
 

@@ -2,10 +2,17 @@
 //!
 //! Folders are walked with the `ignore` crate (ripgrep's walker): hidden
 //! folders and `.git` are skipped and `.gitignore` is honoured inside git
-//! repositories. Files are parsed in parallel; the result keeps input order.
+//! repositories. Symbolic links are followed (a loop is reported, not
+//! followed forever). Files are parsed in parallel, and a large file is
+//! itself split at `---` lines and parsed in parallel; the result keeps
+//! input order.
+//!
+//! Nothing is dropped silently: a file that is too large, unreadable, not
+//! text or not Kubernetes is reported as a diagnostic or as skipped with
+//! the reason, and counted.
 
 use super::{Skipped, SourceOutput};
-use crate::diagnostic::{code, Diagnostic};
+use crate::diagnostic::{code, Diagnostic, Level};
 use crate::object::{Object, Origin};
 use crate::yaml::{self, Limits, Node, Pos, ProblemKind, Value};
 use rayon::prelude::*;
@@ -16,14 +23,67 @@ use std::sync::Arc;
 pub const STDIN: &str = "-";
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
+/// At most this many diagnostics of one code are listed per file; the
+/// rest are counted in one summary diagnostic (a file with a million
+/// broken documents must not flood the report).
+pub const MAX_DIAGNOSTICS_PER_CODE: usize = 20;
+
+/// What to read: files found on disk, and whether stdin was asked for.
+struct Inputs {
+    files: Vec<PathBuf>,
+    stdin: bool,
+}
+
 /// Reads every path (`-` is stdin). Never fails: problems become diagnostics.
 pub fn load_paths(paths: &[String], limits: &Limits) -> SourceOutput {
     let mut out = SourceOutput::default();
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut read_stdin = false;
+    let inputs = discover(paths, &mut out);
+    let results: Vec<SourceOutput> = inputs
+        .files
+        .par_iter()
+        .map(|f| load_file(f, limits))
+        .collect();
+    for r in results {
+        out.merge(r);
+    }
+    if inputs.stdin {
+        let name: Arc<str> = Arc::from("<stdin>");
+        match read_limited(std::io::stdin().lock(), 0, limits.max_file_size) {
+            Ok(buf) => out.merge(load_vec(name, buf, limits, true)),
+            Err(e) => out.merge(read_failure(name, e, limits)),
+        }
+    }
+    out
+}
+
+/// The benchmark's floor (`examples/parse_only.rs`): finds and reads the
+/// files exactly as `load_paths` does and runs them through the YAML
+/// parser alone. Returns (files, documents, parser events).
+pub fn parse_only(paths: &[String], limits: &Limits) -> (usize, usize, usize) {
+    let mut out = SourceOutput::default();
+    let inputs = discover(paths, &mut out);
+    inputs
+        .files
+        .par_iter()
+        .map(|f| {
+            let Ok(bytes) = open_limited(f, limits.max_file_size) else {
+                return (1, 0, 0);
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let (docs, events) = yaml::load::parse_events(&text);
+            (1, docs, events)
+        })
+        .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+}
+
+fn discover(paths: &[String], out: &mut SourceOutput) -> Inputs {
+    let mut inputs = Inputs {
+        files: Vec::new(),
+        stdin: false,
+    };
     for p in paths {
         if p == STDIN {
-            read_stdin = true;
+            inputs.stdin = true;
             continue;
         }
         let path = Path::new(p);
@@ -34,28 +94,13 @@ pub fn load_paths(paths: &[String], limits: &Limits) -> SourceOutput {
                 None,
                 format!("cannot read: {e}"),
             )),
-            Ok(m) if m.is_file() => files.push(path.to_path_buf()),
-            Ok(_) => walk(path, &mut files, &mut out),
+            Ok(m) if m.is_dir() => walk(path, &mut inputs.files, out),
+            // Named explicitly: read whatever it is (a pipe from
+            // `<(helm template ...)` included), within the size limit.
+            Ok(_) => inputs.files.push(path.to_path_buf()),
         }
     }
-    let results: Vec<SourceOutput> = files.par_iter().map(|f| load_file(f, limits)).collect();
-    for r in results {
-        out.merge(r);
-    }
-    if read_stdin {
-        let mut buf = Vec::new();
-        let name: Arc<str> = Arc::from("<stdin>");
-        match std::io::stdin().lock().read_to_end(&mut buf) {
-            Ok(_) => out.merge(load_bytes(name, &buf, limits, true)),
-            Err(e) => out.diagnostics.push(Diagnostic::error(
-                code::UNREADABLE,
-                &name,
-                None,
-                format!("cannot read stdin: {e}"),
-            )),
-        }
-    }
-    out
+    inputs
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, out: &mut SourceOutput) {
@@ -64,33 +109,82 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, out: &mut SourceOutput) {
         .git_ignore(true)
         .git_exclude(true)
         .parents(true)
-        .follow_links(false)
+        .follow_links(true)
         .sort_by_file_name(|a, b| a.cmp(b))
         .build();
     for entry in walker {
         match entry {
             Ok(e) => {
-                let is_file = e.file_type().is_some_and(|t| t.is_file());
                 let ext_ok = e
                     .path()
                     .extension()
                     .and_then(|x| x.to_str())
                     .is_some_and(|x| EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()));
-                if is_file && ext_ok {
+                let Some(t) = e.file_type() else { continue };
+                if !ext_ok || t.is_dir() {
+                    continue;
+                }
+                if t.is_file() {
                     files.push(e.into_path());
+                } else {
+                    // A FIFO or device named *.yaml: reading it could block forever.
+                    let file: Arc<str> = Arc::from(display_path(e.path()));
+                    out.stats.files_skipped += 1;
+                    out.skipped.push(Skipped {
+                        file,
+                        reason: "not a regular file (pipe, socket or device)".into(),
+                    });
                 }
             }
-            Err(err) => {
-                let file: Arc<str> =
-                    Arc::from(err_path(&err).unwrap_or_else(|| dir.display().to_string()));
-                out.diagnostics.push(Diagnostic::error(
-                    code::UNREADABLE,
-                    &file,
-                    None,
-                    format!("cannot read: {}", strip_path(&err.to_string())),
-                ));
-            }
+            Err(err) => out.diagnostics.push(walk_error(&err, dir)),
         }
+    }
+}
+
+/// A folder entry the walker could not read. Symlink loops and broken
+/// links are warnings (there is nothing to scan behind them); anything
+/// else (a folder without read permission) is an error: part of the input
+/// was not scanned.
+fn walk_error(err: &ignore::Error, dir: &Path) -> Diagnostic {
+    let file: Arc<str> = Arc::from(err_path(err).unwrap_or_else(|| display_path(dir)));
+    if let Some((ancestor, _)) = find_loop(err) {
+        return Diagnostic::warning(
+            code::UNREADABLE,
+            &file,
+            None,
+            format!(
+                "symbolic link loop (points back to {}); not followed",
+                display_path(&ancestor)
+            ),
+        );
+    }
+    let not_found = err
+        .io_error()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    if not_found {
+        return Diagnostic::warning(
+            code::UNREADABLE,
+            &file,
+            None,
+            "broken symbolic link (its target does not exist); not scanned",
+        );
+    }
+    Diagnostic::error(
+        code::UNREADABLE,
+        &file,
+        None,
+        format!("cannot read: {}", strip_path(&err.to_string())),
+    )
+    .with_help("the rest of the input was scanned; fix the permissions to scan this too")
+}
+
+fn find_loop(err: &ignore::Error) -> Option<(PathBuf, PathBuf)> {
+    match err {
+        ignore::Error::Loop { ancestor, child } => Some((ancestor.clone(), child.clone())),
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => find_loop(err),
+        _ => None,
     }
 }
 
@@ -120,25 +214,91 @@ pub fn display_path(p: &Path) -> String {
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
-fn load_file(path: &Path, limits: &Limits) -> SourceOutput {
-    let name: Arc<str> = Arc::from(display_path(path));
-    match std::fs::read(path) {
-        Ok(bytes) => load_bytes(name, &bytes, limits, false),
-        Err(e) => {
-            let mut out = SourceOutput::default();
-            out.diagnostics.push(Diagnostic::error(
-                code::UNREADABLE,
+enum ReadError {
+    Io(std::io::Error),
+    /// Over `--max-file-size`; the size when known.
+    TooLarge(Option<u64>),
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+/// Reads at most `limit` bytes (plus one, to tell "too large"), so a huge
+/// or endless file (`/dev/zero`) can never exhaust memory.
+fn read_limited(r: impl Read, size_hint: u64, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::with_capacity(size_hint.min(limit) as usize + 1);
+    r.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(ReadError::TooLarge(None));
+    }
+    Ok(buf)
+}
+
+fn open_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let f = std::fs::File::open(path)?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > limit {
+        return Err(ReadError::TooLarge(Some(len)));
+    }
+    read_limited(f, len, limit)
+}
+
+fn read_failure(name: Arc<str>, e: ReadError, limits: &Limits) -> SourceOutput {
+    let mut out = SourceOutput::default();
+    out.stats.files = 1;
+    let d = match e {
+        ReadError::Io(e) => {
+            Diagnostic::error(code::UNREADABLE, &name, None, format!("cannot read: {e}"))
+        }
+        ReadError::TooLarge(size) => {
+            let size = size
+                .map(|s| format!("{s} bytes"))
+                .unwrap_or_else(|| "larger".into());
+            Diagnostic::error(
+                code::LIMIT_EXCEEDED,
                 &name,
                 None,
-                format!("cannot read: {e}"),
-            ));
-            out
+                format!(
+                    "file not scanned: {size}, over the limit of {} bytes",
+                    limits.max_file_size
+                ),
+            )
+            .with_help("raise the limit with --max-file-size if this file is meant to be scanned")
         }
+    };
+    out.diagnostics.push(d);
+    out
+}
+
+fn load_file(path: &Path, limits: &Limits) -> SourceOutput {
+    let name: Arc<str> = Arc::from(display_path(path));
+    match open_limited(path, limits.max_file_size) {
+        Ok(bytes) => load_vec(name, bytes, limits, false),
+        Err(e) => read_failure(name, e, limits),
     }
 }
 
 /// Parses one input. `helm` turns on `# Source:` attribution (stdin).
 pub fn load_bytes(name: Arc<str>, bytes: &[u8], limits: &Limits, helm: bool) -> SourceOutput {
+    if bytes.len() as u64 > limits.max_file_size {
+        return read_failure(name, ReadError::TooLarge(Some(bytes.len() as u64)), limits);
+    }
+    load_vec(name, bytes.to_vec(), limits, helm)
+}
+
+/// What one document gave: objects, or diagnostics, or nothing (skipped).
+#[derive(Default)]
+struct Extracted {
+    objects: Vec<Object>,
+    diagnostics: Vec<Diagnostic>,
+    /// Facts recorded in a `kready snapshot` List (server version, listed kinds).
+    cluster: Option<super::ClusterFacts>,
+}
+
+fn load_vec(name: Arc<str>, mut bytes: Vec<u8>, limits: &Limits, helm: bool) -> SourceOutput {
     let mut out = SourceOutput::default();
     out.stats.files = 1;
     let skip = |out: &mut SourceOutput, reason: &str| {
@@ -152,49 +312,33 @@ pub fn load_bytes(name: Arc<str>, bytes: &[u8], limits: &Limits, helm: bool) -> 
         skip(&mut out, "binary file");
         return out;
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    // libyaml-safer 0.1 panics on a block scalar that ends the input
+    // without a final newline: give it one.
+    if !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    let text: Arc<str> = match String::from_utf8(bytes) {
+        // The text the positions refer to (line ends normalised as the loader does).
+        Ok(t) => match yaml::load::crlf_to_lf(&t) {
+            std::borrow::Cow::Owned(lf) => Arc::from(lf),
+            std::borrow::Cow::Borrowed(_) => Arc::from(t),
+        },
         Err(e) => {
-            let lossy = String::from_utf8_lossy(bytes);
-            if looks_like_manifest_text(&lossy) {
-                let line = bytes[..e.valid_up_to()]
-                    .iter()
-                    .filter(|b| **b == b'\n')
-                    .count() as u32
-                    + 1;
-                out.diagnostics.push(
-                    Diagnostic::error(
-                        code::PARSE_ERROR,
-                        &name,
-                        Some(Pos { line, col: 1 }),
-                        format!(
-                            "not valid UTF-8 (invalid byte at offset {})",
-                            e.valid_up_to()
-                        ),
-                    )
-                    .with_help(
-                        "Kubernetes manifests must be UTF-8 text; re-save the file as UTF-8",
-                    ),
-                );
-                out.texts.insert(name.clone(), Arc::from(lossy.as_ref()));
-            } else {
+            let bytes = e.into_bytes();
+            not_utf8(&name, &bytes, &mut out);
+            if out.diagnostics.is_empty() {
                 skip(&mut out, "not UTF-8 text");
             }
             return out;
         }
     };
-    // libyaml-safer 0.1 panics on a block scalar that ends the input
-    // without a final newline: give it one.
-    let owned;
-    let text = if text.ends_with('\n') {
-        text
-    } else {
-        owned = format!("{text}\n");
-        owned.as_str()
-    };
-    let loaded = match std::panic::catch_unwind(|| yaml::load(text, limits)) {
-        Ok(l) => l,
+    let file_cx = FileCx { name: &name, helm };
+    let run = || yaml::load::load_map(&text, limits, &|doc, src| file_cx.document(doc.root, src));
+    let mapped = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(m) => m,
         Err(_) => {
             out.diagnostics.push(Diagnostic::error(
                 code::PARSE_ERROR,
@@ -205,93 +349,172 @@ pub fn load_bytes(name: Arc<str>, bytes: &[u8], limits: &Limits, helm: bool) -> 
             return out;
         }
     };
-    for p in &loaded.problems {
-        let d = match p.kind {
-            ProblemKind::Syntax => Diagnostic::error(
-                code::PARSE_ERROR,
-                &name,
-                Some(p.pos),
-                format!("invalid YAML: {}", p.message),
-            )
-            .with_help("the other documents of this file are still scanned"),
-            ProblemKind::Limit => {
-                Diagnostic::error(code::LIMIT_EXCEEDED, &name, Some(p.pos), p.message.clone())
-                    .with_help("this document was not scanned; see --help for the input limits")
-            }
-            ProblemKind::DuplicateKey => {
-                Diagnostic::warning(code::DUPLICATE_KEY, &name, Some(p.pos), p.message.clone())
-            }
-        };
-        out.diagnostics.push(d);
+    for p in &mapped.problems {
+        out.diagnostics.push(problem_diagnostic(&name, p));
     }
-    out.stats.documents = loaded.docs.len();
-    for doc in &loaded.docs {
-        let (file, line_offset) = match loaded.helm_source(doc).filter(|_| helm) {
-            Some(src) => {
-                let comment_line = loaded
-                    .sources
-                    .iter()
-                    .rev()
-                    .find(|(l, s)| s == src && *l <= doc.root.pos.line)
-                    .map(|(l, _)| *l)
-                    .unwrap_or(0);
-                (Arc::from(src), comment_line)
-            }
-            None => (name.clone(), 0),
-        };
-        let before = out.objects.len();
-        extract(&doc.root, &file, line_offset, &mut out);
-        if out.objects.len() == before
-            && !out
-                .diagnostics
-                .iter()
-                .any(|d| d.pos.is_some_and(|p| p.line == doc.root.pos.line))
-        {
+    out.stats.documents = mapped.documents;
+    for mut ex in mapped.items {
+        if ex.objects.is_empty() && ex.diagnostics.is_empty() {
             out.stats.documents_skipped += 1;
+        }
+        out.objects.append(&mut ex.objects);
+        out.diagnostics.append(&mut ex.diagnostics);
+        if ex.cluster.is_some() {
+            out.cluster = ex.cluster.take();
         }
     }
     out.stats.objects = out.objects.len();
     if out.objects.is_empty() && out.diagnostics.is_empty() {
-        let reason = if loaded.docs.is_empty() {
+        let reason = if mapped.documents == 0 {
             "no YAML document (empty or comments only)"
         } else {
             "no Kubernetes object (no apiVersion and kind)"
         };
         skip(&mut out, reason);
     }
+    cap_diagnostics(&name, &mut out.diagnostics);
     if !out.diagnostics.is_empty() {
-        out.texts.insert(name.clone(), Arc::from(text));
+        out.texts.insert(name.clone(), text);
     }
     out
+}
+
+/// Not UTF-8: an error when the text looks like a manifest, else skipped.
+fn not_utf8(name: &Arc<str>, bytes: &[u8], out: &mut SourceOutput) {
+    let valid_up_to = match std::str::from_utf8(bytes) {
+        Err(e) => e.valid_up_to(),
+        Ok(_) => return,
+    };
+    let lossy = String::from_utf8_lossy(bytes);
+    if !looks_like_manifest_text(&lossy) {
+        return;
+    }
+    let line = memchr::memchr_iter(b'\n', &bytes[..valid_up_to]).count() as u32 + 1;
+    out.diagnostics.push(
+        Diagnostic::error(
+            code::PARSE_ERROR,
+            name,
+            Some(Pos { line, col: 1 }),
+            format!("not valid UTF-8 (invalid byte at offset {valid_up_to})"),
+        )
+        .with_help("Kubernetes manifests must be UTF-8 text; re-save the file as UTF-8"),
+    );
+    out.texts.insert(name.clone(), Arc::from(lossy.as_ref()));
+}
+
+fn problem_diagnostic(name: &Arc<str>, p: &yaml::Problem) -> Diagnostic {
+    match p.kind {
+        ProblemKind::Syntax => Diagnostic::error(
+            code::PARSE_ERROR,
+            name,
+            Some(p.pos),
+            format!("invalid YAML: {}", p.message),
+        )
+        .with_help("the other documents of this file are still scanned"),
+        ProblemKind::Limit => {
+            Diagnostic::error(code::LIMIT_EXCEEDED, name, Some(p.pos), p.message.clone())
+                .with_help("this document was not scanned; see --help for the input limits")
+        }
+        ProblemKind::DuplicateKey => {
+            Diagnostic::warning(code::DUPLICATE_KEY, name, Some(p.pos), p.message.clone())
+        }
+    }
+}
+
+/// Keeps the first `MAX_DIAGNOSTICS_PER_CODE` diagnostics of each code and
+/// level, and says how many more there were.
+fn cap_diagnostics(name: &Arc<str>, diags: &mut Vec<Diagnostic>) {
+    if diags.len() <= MAX_DIAGNOSTICS_PER_CODE {
+        return;
+    }
+    let mut seen: Vec<(&'static str, Level, usize)> = Vec::new();
+    diags.retain(|d| {
+        let i = match seen
+            .iter()
+            .position(|(c, l, _)| *c == d.code && *l == d.level)
+        {
+            Some(i) => i,
+            None => {
+                seen.push((d.code, d.level, 0));
+                seen.len() - 1
+            }
+        };
+        seen[i].2 += 1;
+        seen[i].2 <= MAX_DIAGNOSTICS_PER_CODE
+    });
+    for (c, level, n) in seen {
+        if n > MAX_DIAGNOSTICS_PER_CODE {
+            let more = n - MAX_DIAGNOSTICS_PER_CODE;
+            let msg =
+                format!("{more} more `{c}` problems in this file are not listed ({n} in all)");
+            diags.push(match level {
+                Level::Error => Diagnostic::error(c, name, None, msg),
+                Level::Warning => Diagnostic::warning(c, name, None, msg),
+            });
+        }
+    }
 }
 
 fn looks_like_manifest_text(t: &str) -> bool {
     t.contains("apiVersion:") || t.contains("kind:") || t.contains("\"apiVersion\"")
 }
 
+/// What every document of a file shares (documents of a large file are
+/// turned into objects on several threads).
+struct FileCx<'a> {
+    name: &'a Arc<str>,
+    helm: bool,
+}
+
+impl FileCx<'_> {
+    fn document(&self, root: Node, src: yaml::load::HelmSource<'_>) -> Extracted {
+        let (file, line_offset) = match src.filter(|_| self.helm) {
+            Some((line, path)) => (Arc::from(path), line),
+            None => (self.name.clone(), 0),
+        };
+        let mut ex = Extracted::default();
+        extract(root, &file, line_offset, &mut ex);
+        for o in &ex.objects {
+            ex.diagnostics.extend(super::schema::validate(o));
+        }
+        ex
+    }
+}
+
 /// Turns a document into objects: one, the items of a `List`, or none.
-fn extract(root: &Node, file: &Arc<str>, line_offset: u32, out: &mut SourceOutput) {
+/// The tree is moved into the object, never copied.
+fn extract(root: Node, file: &Arc<str>, line_offset: u32, ex: &mut Extracted) {
     let Value::Map(_) = &root.value else { return };
     let api = root.get("apiVersion").and_then(Node::as_str);
     let kind = root.get("kind").and_then(Node::as_str);
     match (api, kind) {
         (Some(api), Some(kind)) => {
-            if kind.ends_with("List") {
-                if let Some(facts) = super::live::snapshot::facts_from_list(root) {
-                    out.cluster = Some(facts);
+            if kind.ends_with("List") && root.get("items").and_then(Node::as_seq).is_some() {
+                if let Some(facts) = super::live::snapshot::facts_from_list(&root) {
+                    ex.cluster = Some(facts);
                 }
-                if let Some(items) = root.get("items").and_then(Node::as_seq) {
+                let Value::Map(m) = root.value else { return };
+                let items = m.entries.into_iter().rev().find(|(k, _)| k.text == "items");
+                if let Some((
+                    _,
+                    Node {
+                        value: Value::Seq(items),
+                        ..
+                    },
+                )) = items
+                {
                     for item in items {
                         if item.get("apiVersion").is_some()
                             || item.get("kind").is_some()
                             || item.get("metadata").is_some()
                         {
-                            extract(item, file, line_offset, out);
+                            extract(item, file, line_offset, ex);
                         }
                     }
-                    return;
                 }
+                return;
             }
+            let (api_version, kind) = (api.to_string(), kind.to_string());
             let meta = root.get("metadata");
             let name = meta
                 .and_then(|m| {
@@ -309,12 +532,12 @@ fn extract(root: &Node, file: &Arc<str>, line_offset: u32, out: &mut SourceOutpu
                 .and_then(|m| m.get("namespace"))
                 .and_then(Node::as_str)
                 .map(str::to_string);
-            out.objects.push(Object {
-                api_version: api.to_string(),
-                kind: kind.to_string(),
+            ex.objects.push(Object {
+                api_version,
+                kind,
                 name,
                 namespace,
-                root: root.clone(),
+                root,
                 origin: Origin::File {
                     file: file.clone(),
                     line_offset,
@@ -329,13 +552,13 @@ fn extract(root: &Node, file: &Arc<str>, line_offset: u32, out: &mut SourceOutpu
                 .iter()
                 .any(|k| root.get(k).is_some());
             if has_meta_name && has_body {
-                out.diagnostics.push(Diagnostic::error(code::NOT_KUBERNETES, file, Some(root.pos), "this looks like a Kubernetes object but has neither `apiVersion` nor `kind`")
+                ex.diagnostics.push(Diagnostic::error(code::NOT_KUBERNETES, file, Some(root.pos), "this looks like a Kubernetes object but has neither `apiVersion` nor `kind`")
                     .with_help("add `apiVersion:` and `kind:`, e.g. `apiVersion: apps/v1` and `kind: Deployment`"));
             }
         }
         (Some(_), None) | (None, Some(_)) => {
             let missing = if api.is_none() { "apiVersion" } else { "kind" };
-            out.diagnostics.push(
+            ex.diagnostics.push(
                 Diagnostic::error(
                     code::NOT_KUBERNETES,
                     file,

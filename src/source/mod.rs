@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod live;
+pub mod schema;
 
 use crate::diagnostic::Diagnostic;
 use crate::object::Object;

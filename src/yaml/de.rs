@@ -2,7 +2,7 @@
 //! checks of built-in kinds) whose errors carry the line and column of the
 //! offending node, and with serde_path_to_error, its field path.
 
-use super::node::{Node, Pos, Resolved, Value};
+use super::node::{Key, Node, Pos, Resolved, Value};
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
@@ -38,9 +38,28 @@ pub struct TypedError {
     pub path: String,
 }
 
-/// Reads `node` as `T`.
+/// Reads `node` as `T`. Lenient for strings: any non-null scalar reads as
+/// its text (our own config files: `kubernetesVersion: 1.30` is "1.30").
 pub fn from_node<T: DeserializeOwned>(node: &Node) -> Result<T, TypedError> {
-    serde_path_to_error::deserialize(NodeDe(node)).map_err(|e| {
+    read(NodeDe::new(node))
+}
+
+/// Reads `node` as `T` the way the Kubernetes API server decodes the JSON
+/// kubectl sends it: a string field takes only a string (`value: 8080`
+/// is rejected), an integer field only an integer, a field the type does
+/// not have is an error (`kubectl apply` validates strictly), and `null`
+/// is the zero value of any field, as in Go.
+pub fn from_node_kubernetes<T: DeserializeOwned>(node: &Node) -> Result<T, TypedError> {
+    read(NodeDe {
+        node,
+        mode: Mode::Kubernetes,
+        key: None,
+    })
+}
+
+fn read<T: DeserializeOwned>(de: NodeDe<'_>) -> Result<T, TypedError> {
+    let node = de.node;
+    serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         TypedError {
@@ -60,31 +79,82 @@ fn at(pos: Pos) -> impl FnOnce(DeError) -> DeError {
     }
 }
 
-#[derive(Clone, Copy)]
-pub struct NodeDe<'a>(pub &'a Node);
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    /// Strings from any scalar; unknown fields ignored.
+    Lenient,
+    /// As the API server decodes JSON (see `from_node_kubernetes`).
+    Kubernetes,
+}
 
-impl NodeDe<'_> {
+/// A serde `Deserializer` over a positioned node.
+#[derive(Clone, Copy)]
+pub struct NodeDe<'a> {
+    node: &'a Node,
+    mode: Mode,
+    /// The mapping key this node is the value of (for unknown fields).
+    key: Option<&'a Key>,
+}
+
+impl<'a> NodeDe<'a> {
+    /// A lenient deserializer (as `from_node`).
+    pub fn new(node: &'a Node) -> Self {
+        NodeDe {
+            node,
+            mode: Mode::Lenient,
+            key: None,
+        }
+    }
+
+    fn child(&self, node: &'a Node, key: Option<&'a Key>) -> Self {
+        NodeDe {
+            node,
+            mode: self.mode,
+            key,
+        }
+    }
+
+    /// `null` where a value is required, read as Go does: the zero value.
+    fn go_null(&self) -> bool {
+        self.mode == Mode::Kubernetes && self.node.is_null()
+    }
+
     fn invalid(&self, exp: &dyn de::Expected) -> DeError {
-        let unexp = match self.0.resolved() {
+        let unexp = match self.node.resolved() {
             Some(Resolved::Bool(b)) => de::Unexpected::Bool(b),
             Some(Resolved::Int(i)) => de::Unexpected::Signed(i),
             Some(Resolved::Float(f)) => de::Unexpected::Float(f),
             Some(Resolved::Str(s)) => de::Unexpected::Str(s),
             Some(Resolved::Null) => de::Unexpected::Unit,
-            None if self.0.as_map().is_some() => de::Unexpected::Map,
+            None if self.node.as_map().is_some() => de::Unexpected::Map,
             None => de::Unexpected::Seq,
         };
-        at(self.0.pos)(de::Error::invalid_type(unexp, exp))
+        at(self.node.pos)(de::Error::invalid_type(unexp, exp))
+    }
+
+    fn empty_map<'de, V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError>
+    where
+        'a: 'de,
+    {
+        v.visit_map(Entries {
+            it: [].iter(),
+            value: None,
+            parent: self,
+        })
+        .map_err(at(self.node.pos))
     }
 }
 
 macro_rules! strict_number {
     ($name:ident, $visit:ident, $t:ty) => {
         fn $name<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-            match self.0.resolved() {
+            if self.go_null() {
+                return v.$visit(0);
+            }
+            match self.node.resolved() {
                 Some(Resolved::Int(i)) => match <$t>::try_from(i) {
-                    Ok(x) => v.$visit(x).map_err(at(self.0.pos)),
-                    Err(_) => Err(at(self.0.pos)(de::Error::custom(format!(
+                    Ok(x) => v.$visit(x).map_err(at(self.node.pos)),
+                    Err(_) => Err(at(self.node.pos)(de::Error::custom(format!(
                         "{i} is out of range"
                     )))),
                 },
@@ -98,15 +168,21 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        let pos = self.0.pos;
-        match &self.0.value {
+        let pos = self.node.pos;
+        match &self.node.value {
             Value::Map(m) => v
                 .visit_map(Entries {
                     it: m.entries.iter(),
                     value: None,
+                    parent: self,
                 })
                 .map_err(at(pos)),
-            Value::Seq(s) => v.visit_seq(Items { it: s.iter() }).map_err(at(pos)),
+            Value::Seq(s) => v
+                .visit_seq(Items {
+                    it: s.iter(),
+                    parent: self,
+                })
+                .map_err(at(pos)),
             Value::Scalar(s) => match s.resolve() {
                 Resolved::Null => v.visit_unit(),
                 Resolved::Bool(b) => v.visit_bool(b),
@@ -119,7 +195,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        match self.0.as_bool() {
+        if self.go_null() {
+            return v.visit_bool(false);
+        }
+        match self.node.as_bool() {
             Some(b) => v.visit_bool(b),
             None => Err(self.invalid(&"a boolean")),
         }
@@ -139,20 +218,29 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        match self.0.resolved() {
+        if self.go_null() {
+            return v.visit_f64(0.0);
+        }
+        match self.node.resolved() {
             Some(Resolved::Int(i)) => v.visit_f64(i as f64),
             Some(Resolved::Float(f)) => v.visit_f64(f),
             _ => Err(self.invalid(&"a number")),
         }
     }
 
-    /// Any non-null scalar reads as its text: in our own config files
-    /// `kubernetesVersion: 1.30` must mean "1.30", not the float 1.3.
+    /// Lenient: any non-null scalar reads as its text: in our own config
+    /// files `kubernetesVersion: 1.30` must mean "1.30", not the float 1.3.
+    /// Kubernetes: only strings (and `null`, the empty string).
     fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        match &self.0.value {
-            Value::Scalar(s) if !self.0.is_null() => {
-                v.visit_borrowed_str(&s.text).map_err(at(self.0.pos))
+        match (&self.node.value, self.mode) {
+            (Value::Scalar(s), Mode::Lenient) if !self.node.is_null() => {
+                v.visit_borrowed_str(&s.text).map_err(at(self.node.pos))
             }
+            (Value::Scalar(s), Mode::Kubernetes) => match s.resolve() {
+                Resolved::Str(t) => v.visit_borrowed_str(t).map_err(at(self.node.pos)),
+                Resolved::Null => v.visit_borrowed_str("").map_err(at(self.node.pos)),
+                _ => Err(self.invalid(&"a string")),
+            },
             _ => Err(self.invalid(&"a string")),
         }
     }
@@ -162,7 +250,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        if self.0.is_null() {
+        if self.node.is_null() {
             v.visit_none()
         } else {
             v.visit_some(self)
@@ -177,14 +265,54 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         v.visit_newtype_struct(self)
     }
 
+    fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        if self.go_null() {
+            return v
+                .visit_seq(Items {
+                    it: [].iter(),
+                    parent: self,
+                })
+                .map_err(at(self.node.pos));
+        }
+        self.deserialize_any(v)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        if self.go_null() {
+            return self.empty_map(v);
+        }
+        self.deserialize_any(v)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_map(v)
+    }
+
+    /// A value nobody reads: in Kubernetes mode, the value of a field the
+    /// type does not have. Never walks the subtree.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        match (self.mode, self.key) {
+            (Mode::Kubernetes, Some(k)) => Err(DeError {
+                message: format!("unknown field `{}`", k.text),
+                pos: Some(k.pos),
+            }),
+            _ => v.visit_unit(),
+        }
+    }
+
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _variants: &'static [&'static str],
         v: V,
     ) -> Result<V::Value, DeError> {
-        let pos = self.0.pos;
-        match &self.0.value {
+        let pos = self.node.pos;
+        match &self.node.value {
             Value::Scalar(s) => v
                 .visit_enum(s.text.as_str().into_deserializer())
                 .map_err(at(pos)),
@@ -192,7 +320,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                 let (k, val) = &m.entries[0];
                 v.visit_enum(Variant {
                     key: &k.text,
-                    value: val,
+                    value: self.child(val, None),
                 })
                 .map_err(at(pos))
             }
@@ -201,12 +329,13 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 
     serde::forward_to_deserialize_any! {
-        i128 u128 char bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        i128 u128 char bytes byte_buf unit unit_struct tuple tuple_struct identifier
     }
 }
 
 struct Items<'a> {
     it: std::slice::Iter<'a, Node>,
+    parent: NodeDe<'a>,
 }
 
 impl<'de> SeqAccess<'de> for Items<'de> {
@@ -216,7 +345,10 @@ impl<'de> SeqAccess<'de> for Items<'de> {
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
         match self.it.next() {
-            Some(n) => seed.deserialize(NodeDe(n)).map(Some).map_err(at(n.pos)),
+            Some(n) => seed
+                .deserialize(self.parent.child(n, None))
+                .map(Some)
+                .map_err(at(n.pos)),
             None => Ok(None),
         }
     }
@@ -226,8 +358,9 @@ impl<'de> SeqAccess<'de> for Items<'de> {
 }
 
 struct Entries<'a> {
-    it: std::slice::Iter<'a, (super::node::Key, Node)>,
-    value: Option<&'a Node>,
+    it: std::slice::Iter<'a, (Key, Node)>,
+    value: Option<(&'a Key, &'a Node)>,
+    parent: NodeDe<'a>,
 }
 
 impl<'de> MapAccess<'de> for Entries<'de> {
@@ -238,7 +371,7 @@ impl<'de> MapAccess<'de> for Entries<'de> {
     ) -> Result<Option<K::Value>, DeError> {
         match self.it.next() {
             Some((k, v)) => {
-                self.value = Some(v);
+                self.value = Some((k, v));
                 let key: de::value::BorrowedStrDeserializer<'de, DeError> =
                     de::value::BorrowedStrDeserializer::new(&k.text);
                 seed.deserialize(key).map(Some).map_err(at(k.pos))
@@ -247,17 +380,21 @@ impl<'de> MapAccess<'de> for Entries<'de> {
         }
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let n = self
+        let (k, n) = self
             .value
             .take()
             .ok_or_else(|| <DeError as de::Error>::custom("value without key"))?;
-        seed.deserialize(NodeDe(n)).map_err(at(n.pos))
+        seed.deserialize(self.parent.child(n, Some(k)))
+            .map_err(at(n.pos))
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.it.len())
     }
 }
 
 struct Variant<'a> {
     key: &'a str,
-    value: &'a Node,
+    value: NodeDe<'a>,
 }
 
 impl<'de> de::EnumAccess<'de> for Variant<'de> {
@@ -269,7 +406,7 @@ impl<'de> de::EnumAccess<'de> for Variant<'de> {
     ) -> Result<(T::Value, NodeDe<'de>), DeError> {
         let d: de::value::BorrowedStrDeserializer<'de, DeError> =
             de::value::BorrowedStrDeserializer::new(self.key);
-        Ok((seed.deserialize(d)?, NodeDe(self.value)))
+        Ok((seed.deserialize(d)?, self.value))
     }
 }
 

@@ -12,21 +12,37 @@
 use super::node::{Key, Map, Node, Pos, Scalar, Value};
 use libyaml_safer::{EventData, Parser, ScalarStyle};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Bounds on what one file may make the loader do.
+/// Bounds on what one file may make the loader do. Each is a command-line
+/// flag of `kready scan` (`--max-depth`, `--max-alias-nodes`,
+/// `--max-file-size`); exceeding one is a `manifest-limit-exceeded` error
+/// for that document or file, and the rest of the input is still scanned.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Deepest nesting of mappings and sequences.
+    /// Deepest nesting of mappings and sequences (default 256; real
+    /// manifests stay under 30, CRD schemas under 60).
     pub max_depth: usize,
-    /// Most nodes that alias (`*name`) expansion may create in one file.
+    /// Most nodes that alias (`*name`) expansion may create in one file
+    /// (default 1,000,000): bounds "billion laughs" documents.
     pub max_alias_nodes: usize,
+    /// Largest file read, in bytes (default 256 MiB). Larger files are not
+    /// read at all: they are reported, never silently skipped.
+    pub max_file_size: u64,
+}
+
+impl Limits {
+    pub const DEFAULT_MAX_DEPTH: usize = 256;
+    pub const DEFAULT_MAX_ALIAS_NODES: usize = 1_000_000;
+    pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 256,
-            max_alias_nodes: 1_000_000,
+            max_depth: Self::DEFAULT_MAX_DEPTH,
+            max_alias_nodes: Self::DEFAULT_MAX_ALIAS_NODES,
+            max_file_size: Self::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -36,7 +52,9 @@ pub struct Document {
     pub root: Node,
     /// Line of the document's `---` marker or first token (1-based).
     pub start_line: u32,
-    /// Index of the document in its file (0-based, counting empty ones).
+    /// Position among the non-empty documents of its file (0-based) in
+    /// `load`'s output; `load_map` callbacks see the position within the
+    /// piece of the file being parsed.
     pub index: usize,
 }
 
@@ -63,82 +81,317 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
     /// Lines `# Source: path` (Helm template output): (line, path).
     pub sources: Vec<(u32, String)>,
-    /// End line of each document, by document index, for Source matching.
-    doc_bounds: Vec<(u32, u32)>,
+    /// (document index, index into `sources`) for documents rendered from
+    /// a Helm template, by document index.
+    doc_sources: Vec<(usize, usize)>,
 }
 
 impl Loaded {
     /// The Helm template a document was rendered from, from the
     /// `# Source:` comment between the previous document and this one.
     pub fn helm_source(&self, doc: &Document) -> Option<&str> {
-        let (lo, hi) = *self.doc_bounds.get(doc.index)?;
-        self.sources
-            .iter()
-            .rev()
-            .find(|(l, _)| *l >= lo && *l <= hi)
-            .map(|(_, p)| p.as_str())
+        let i = self
+            .doc_sources
+            .binary_search_by_key(&doc.index, |(d, _)| *d)
+            .ok()?;
+        let (_, s) = self.doc_sources.get(i)?;
+        self.sources.get(*s).map(|(_, p)| p.as_str())
     }
 }
 
+/// What `load_map` produced: the callback's results in document order,
+/// and the problems met.
+#[derive(Debug)]
+pub struct Mapped<T> {
+    pub items: Vec<T>,
+    pub problems: Vec<Problem>,
+    /// Non-empty documents found.
+    pub documents: usize,
+}
+
+/// The Helm template comment a document follows: (its line, the path).
+pub type HelmSource<'a> = Option<(u32, &'a str)>;
+
 /// Parses every document of `text`.
 pub fn load(text: &str, limits: &Limits) -> Loaded {
+    let sources = helm_sources(text);
+    let mapped = map_documents(text, &sources, limits, &|doc, src| {
+        (doc, src.map(|(line, _)| line))
+    });
     let mut out = Loaded {
-        sources: helm_sources(text),
+        problems: mapped.problems,
         ..Default::default()
     };
-    let mut offset = 0usize; // byte offset where the current parse run starts
-    let mut line_base = 0u32; // lines before `offset`
-    let mut prev_end = 1u32;
-    loop {
-        let chunk = &text[offset..];
-        match parse_run(chunk, line_base, limits, &mut out, &mut prev_end) {
-            Ok(()) => break,
-            Err((p, doc_start)) => {
-                out.problems.push(p);
-                // Resume at the first `---` after the start of the broken
-                // document: libyaml may report the error far below it (an
-                // unclosed flow sequence swallows the following documents).
-                match next_doc_marker(text, doc_start.max(line_base + 1)) {
-                    Some((byte, line)) => {
-                        offset = byte;
-                        line_base = line - 1;
-                        prev_end = line;
-                    }
-                    None => break,
-                }
+    for (i, (mut doc, src_line)) in mapped.items.into_iter().enumerate() {
+        doc.index = i;
+        if let Some(line) = src_line {
+            if let Ok(i) = sources.binary_search_by_key(&line, |(l, _)| *l) {
+                out.doc_sources.push((doc.index, i));
             }
         }
+        out.docs.push(doc);
+    }
+    out.sources = sources;
+    out
+}
+
+/// Parses every document of `text` and hands each to `f` as soon as it is
+/// complete, so a caller can keep what it needs (objects) and drop the
+/// rest. Large inputs are split at `---` lines and parsed in parallel
+/// (positions are those of the whole text); `f` may run on several
+/// threads, and the results come back in document order.
+pub fn load_map<T: Send>(
+    text: &str,
+    limits: &Limits,
+    f: &(dyn Fn(Document, HelmSource<'_>) -> T + Sync),
+) -> Mapped<T> {
+    let sources = helm_sources(text);
+    map_documents(text, &sources, limits, f)
+}
+
+/// Files below this size are parsed in one piece.
+const SPLIT_FROM: usize = 512 * 1024;
+/// Target size of the pieces of a larger file.
+const PIECE: usize = 256 * 1024;
+
+fn map_documents<T: Send>(
+    text: &str,
+    sources: &[(u32, String)],
+    limits: &Limits,
+    f: &(dyn Fn(Document, HelmSource<'_>) -> T + Sync),
+) -> Mapped<T> {
+    use rayon::prelude::*;
+    let text = &*crlf_to_lf(text);
+    let starts = doc_starts(text);
+    let budget = AtomicUsize::new(0);
+    let cx = RunCx {
+        text,
+        starts: &starts,
+        sources,
+        limits,
+        budget: &budget,
+        f,
+    };
+    let pieces = pieces(text, &starts);
+    let parts: Vec<Part<T>> = if pieces.len() == 1 {
+        pieces.iter().map(|r| cx.piece(r.clone())).collect()
+    } else {
+        pieces.par_iter().map(|r| cx.piece(r.clone())).collect()
+    };
+    let mut out = Mapped {
+        items: Vec::new(),
+        problems: Vec::new(),
+        documents: 0,
+    };
+    for mut p in parts {
+        out.items.append(&mut p.items);
+        out.documents += p.documents;
+        out.problems.append(&mut p.problems);
     }
     out
 }
 
-/// Byte offset and 1-based line of the first `---` line after `line`.
-fn next_doc_marker(text: &str, line: u32) -> Option<(usize, u32)> {
-    let mut byte = 0usize;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        let n = i as u32 + 1;
-        if n > line
-            && l.starts_with("---")
-            && l[3..].chars().next().is_none_or(|c| c.is_whitespace())
-        {
-            return Some((byte, n));
+/// The benchmark's floor: runs libyaml-safer's event parser over `text`,
+/// split and parallelised exactly as `load_map` does, without building
+/// anything. Returns (documents, events).
+pub fn parse_events(text: &str) -> (usize, usize) {
+    use rayon::prelude::*;
+    let text = &*crlf_to_lf(text);
+    let starts = doc_starts(text);
+    let pieces = pieces(text, &starts);
+    let one = |r: &std::ops::Range<usize>| {
+        let start = starts[r.start].0;
+        let end = starts.get(r.end).map(|(b, _)| *b).unwrap_or(text.len());
+        let mut bytes = &text.as_bytes()[start..end];
+        let mut parser = Parser::new();
+        parser.set_input_string(&mut bytes);
+        let (mut docs, mut events) = (0, 0);
+        while let Ok(ev) = parser.parse() {
+            events += 1;
+            match ev.data {
+                EventData::StreamEnd => break,
+                EventData::DocumentEnd { .. } => docs += 1,
+                _ => {}
+            }
         }
-        byte += l.len();
-    }
-    None
+        (docs, events)
+    };
+    pieces
+        .par_iter()
+        .map(one)
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
-fn helm_sources(text: &str) -> Vec<(u32, String)> {
-    if !text.contains("# Source: ") {
-        return Vec::new();
+/// `\r\n` line ends as `\n`. libyaml-safer 0.1 counts a CRLF as two lines
+/// (every position below the first CRLF would be wrong); YAML normalises
+/// line breaks in scalars anyway, and a `\r` before a `\n` moves no column,
+/// so lines, columns and values are unchanged.
+pub fn crlf_to_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    if memchr::memchr(b'\r', text.as_bytes()).is_some() && text.contains("\r\n") {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            l.strip_prefix("# Source: ")
-                .map(|p| (i as u32 + 1, p.trim().to_string()))
+}
+
+/// Byte offset and 1-based line of every line that starts a document
+/// (`---` followed by a space or the end of the line), plus the start of
+/// the text when it does not begin with one.
+fn doc_starts(text: &str) -> Vec<(usize, u32)> {
+    let mut out = Vec::new();
+    if !is_marker(text) {
+        out.push((0, 1));
+    }
+    let bytes = text.as_bytes();
+    let mut line = 1u32;
+    let mut last = 0usize;
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        let at = nl + 1;
+        if bytes.get(at) != Some(&b'-') {
+            continue;
+        }
+        if is_marker(&text[at..]) {
+            line += count_lines(&bytes[last..at]);
+            last = at;
+            out.push((at, line));
+        }
+    }
+    if out.first().is_some_and(|(b, _)| *b != 0) || out.is_empty() {
+        out.insert(0, (0, 1));
+    }
+    out
+}
+
+/// Line breaks in `b`, counted as libyaml counts them (so positions of
+/// pieces agree with the parser's): `\n`, `\r\n`, a lone `\r`, and the
+/// Unicode breaks NEL, LS and PS.
+fn count_lines(b: &[u8]) -> u32 {
+    if memchr::memchr3(b'\r', 0xC2, 0xE2, b).is_none() {
+        return memchr::memchr_iter(b'\n', b).count() as u32;
+    }
+    let mut n = 0u32;
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1), b.get(i + 2)) {
+            (b'\n', ..) => n += 1,
+            (b'\r', Some(b'\n'), _) => {}
+            (b'\r', ..) => n += 1,
+            (0xC2, Some(0x85), _) => n += 1,
+            (0xE2, Some(0x80), Some(0xA8 | 0xA9)) => n += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    n
+}
+
+fn is_marker(s: &str) -> bool {
+    s.starts_with("---")
+        && s.as_bytes()
+            .get(3)
+            .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Groups document starts into pieces of about `PIECE` bytes: ranges of
+/// indexes into `starts`.
+fn pieces(text: &str, starts: &[(usize, u32)]) -> Vec<std::ops::Range<usize>> {
+    if text.len() < SPLIT_FROM || starts.len() < 2 {
+        return std::iter::once(0..starts.len()).collect();
+    }
+    let mut out = Vec::new();
+    let mut first = 0;
+    for i in 1..starts.len() {
+        if starts[i].0 - starts[first].0 >= PIECE {
+            out.push(first..i);
+            first = i;
+        }
+    }
+    out.push(first..starts.len());
+    out
+}
+
+struct RunCx<'a, T> {
+    text: &'a str,
+    starts: &'a [(usize, u32)],
+    sources: &'a [(u32, String)],
+    limits: &'a Limits,
+    budget: &'a AtomicUsize,
+    f: &'a (dyn Fn(Document, HelmSource<'_>) -> T + Sync),
+}
+
+struct Part<T> {
+    items: Vec<T>,
+    problems: Vec<Problem>,
+    documents: usize,
+}
+
+impl<T> RunCx<'_, T> {
+    /// Byte range of the documents `range` (indexes into `starts`).
+    fn bytes(&self, range: &std::ops::Range<usize>) -> (usize, usize, u32) {
+        let (start, line) = self.starts[range.start];
+        let end = self
+            .starts
+            .get(range.end)
+            .map(|(b, _)| *b)
+            .unwrap_or(self.text.len());
+        (start, end, line)
+    }
+
+    /// Parses one piece in a single run; after a syntax error, the rest of
+    /// the piece document by document, so an unclosed bracket can never
+    /// make the parser swallow (and re-read) the documents that follow.
+    fn piece(&self, range: std::ops::Range<usize>) -> Part<T> {
+        let mut part = Part {
+            items: Vec::new(),
+            problems: Vec::new(),
+            documents: 0,
+        };
+        let (start, end, line) = self.bytes(&range);
+        let Err(broken_at) = self.run(start, end, line, &mut part) else {
+            return part;
+        };
+        // The first document starting after the broken one.
+        let mut next =
+            range.start + self.starts[range.clone()].partition_point(|(_, l)| *l <= broken_at);
+        while next < range.end {
+            let (s, e, l) = self.bytes(&(next..next + 1));
+            let _ = self.run(s, e, l, &mut part);
+            next += 1;
+        }
+        part
+    }
+
+    /// Parses `text[start..end]` (which begins on line `line`). On a syntax
+    /// error or an exceeded limit, records it and returns the line where
+    /// the broken document started.
+    fn run(&self, start: usize, end: usize, line: u32, part: &mut Part<T>) -> Result<(), u32> {
+        let mut b = Builder {
+            limits: self.limits,
+            budget: self.budget,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            created: 0,
+            root: None,
+            problems: Vec::new(),
+        };
+        let mut st = RunState {
+            line_base: line - 1,
+            doc_start: line,
+            prev_end: line,
+        };
+        let r = self.events(&self.text[start..end], &mut b, &mut st, part);
+        part.problems.append(&mut b.problems);
+        r.map_err(|p| {
+            part.problems.push(p);
+            st.doc_start
         })
-        .collect()
+    }
+}
+
+struct RunState {
+    line_base: u32,
+    doc_start: u32,
+    prev_end: u32,
 }
 
 enum Frame {
@@ -165,200 +418,173 @@ struct MapFrame {
 
 struct Builder<'l> {
     limits: &'l Limits,
+    /// Nodes created by alias expansion in the whole file (all pieces).
+    budget: &'l AtomicUsize,
     stack: Vec<Frame>,
     anchors: HashMap<String, (Node, usize)>,
-    /// Nodes created so far (for anchor sizes).
+    /// Nodes created so far in the document (for anchor sizes).
     created: usize,
-    /// Nodes created by alias expansion in the current document.
-    alias_created: usize,
     root: Option<Node>,
     problems: Vec<Problem>,
 }
 
 fn pos_of(m: libyaml_safer::Mark, line_base: u32) -> Pos {
     Pos {
-        line: m.line as u32 + 1 + line_base,
-        col: m.column as u32 + 1,
+        line: (m.line as u32).saturating_add(1).saturating_add(line_base),
+        col: (m.column as u32).saturating_add(1),
     }
 }
 
-/// On error, also returns the line where the broken document started.
-fn parse_run(
-    text: &str,
-    line_base: u32,
-    limits: &Limits,
-    out: &mut Loaded,
-    prev_end: &mut u32,
-) -> Result<(), (Problem, u32)> {
-    let mut b = Builder {
-        limits,
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        created: 0,
-        alias_created: 0,
-        root: None,
-        problems: Vec::new(),
-    };
-    let mut doc_start = line_base + 1;
-    let r = run_events(text, line_base, &mut b, out, prev_end, &mut doc_start);
-    out.problems.append(&mut b.problems);
-    r.map_err(|p| (p, doc_start))
-}
-
-fn run_events(
-    text: &str,
-    line_base: u32,
-    b: &mut Builder,
-    out: &mut Loaded,
-    prev_end: &mut u32,
-    doc_start: &mut u32,
-) -> Result<(), Problem> {
-    let mut bytes = text.as_bytes();
-    let mut parser = Parser::new();
-    parser.set_input_string(&mut bytes);
-    let limits = b.limits;
-    loop {
-        let ev = parser.parse().map_err(|e| {
-            let pos = e
-                .problem_mark()
-                .or(e.context_mark())
-                .map(|m| pos_of(m, line_base))
-                .unwrap_or(Pos {
-                    line: line_base + 1,
-                    col: 1,
-                });
-            let mut message = e.problem().to_string();
-            if let Some(c) = e.context() {
-                message = format!("{message} {c}");
-                // Where the unclosed construct began is usually what to fix.
-                if let Some(m) = e.context_mark().filter(|m| Some(*m) != e.problem_mark()) {
-                    let p = pos_of(m, line_base);
-                    message = format!("{message} (started at line {}, column {})", p.line, p.col);
+impl<T> RunCx<'_, T> {
+    fn events(
+        &self,
+        text: &str,
+        b: &mut Builder,
+        st: &mut RunState,
+        part: &mut Part<T>,
+    ) -> Result<(), Problem> {
+        let line_base = st.line_base;
+        let mut bytes = text.as_bytes();
+        let mut parser = Parser::new();
+        parser.set_input_string(&mut bytes);
+        loop {
+            let ev = parser.parse().map_err(|e| syntax_problem(&e, line_base))?;
+            let pos = pos_of(ev.start_mark, line_base);
+            match ev.data {
+                EventData::StreamStart { .. } => {}
+                EventData::StreamEnd => return Ok(()),
+                EventData::DocumentStart { .. } => {
+                    st.doc_start = pos.line;
+                    b.anchors.clear();
+                    b.created = 0;
                 }
-            }
-            Problem {
-                kind: ProblemKind::Syntax,
-                message,
-                pos,
-            }
-        })?;
-        let pos = pos_of(ev.start_mark, line_base);
-        match ev.data {
-            EventData::StreamStart { .. } => {}
-            EventData::StreamEnd => return Ok(()),
-            EventData::DocumentStart { .. } => {
-                *doc_start = pos.line;
-                b.anchors.clear();
-                b.alias_created = 0;
-            }
-            EventData::DocumentEnd { .. } => {
-                let index = out.doc_bounds.len();
-                let mut bounds = (*prev_end, (*doc_start).max(*prev_end));
-                *prev_end = pos.line;
-                if let Some(root) = b.root.take() {
-                    if !root.is_null() {
-                        // Source comments sit between the previous document and this root.
-                        bounds.1 = root.pos.line;
-                        out.docs.push(Document {
-                            root,
-                            start_line: *doc_start,
-                            index,
+                EventData::DocumentEnd { .. } => {
+                    let lo = st.prev_end;
+                    st.prev_end = pos.line;
+                    let Some(root) = b.root.take() else { continue };
+                    if root.is_null() {
+                        continue;
+                    }
+                    // Source comments sit between the previous document and this root.
+                    let hi = root.pos.line;
+                    let src = self
+                        .sources
+                        .iter()
+                        .rev()
+                        .skip_while(|(l, _)| *l > hi)
+                        .take_while(|(l, _)| *l >= lo)
+                        .next()
+                        .map(|(l, p)| (*l, p.as_str()));
+                    let doc = Document {
+                        root,
+                        start_line: st.doc_start,
+                        index: part.documents,
+                    };
+                    part.documents += 1;
+                    part.items.push((self.f)(doc, src));
+                }
+                EventData::Alias { anchor } => {
+                    let Some((node, size)) = b.anchors.get(&anchor) else {
+                        return Err(Problem {
+                            kind: ProblemKind::Syntax,
+                            message: format!("unknown anchor `*{anchor}`"),
+                            pos,
+                        });
+                    };
+                    let total = b.budget.fetch_add(*size, Ordering::Relaxed) + size;
+                    if total > self.limits.max_alias_nodes {
+                        return Err(Problem {
+                            kind: ProblemKind::Limit,
+                            message: format!(
+                                "alias expansion creates more than {} nodes in this file (a \"billion laughs\" document?)",
+                                self.limits.max_alias_nodes
+                            ),
+                            pos,
                         });
                     }
+                    let (node, size) = (node.clone(), *size);
+                    b.created += size;
+                    b.push(node, None, size);
                 }
-                out.doc_bounds.push(bounds);
-            }
-            EventData::Alias { anchor } => {
-                let Some((node, size)) = b.anchors.get(&anchor) else {
-                    return Err(Problem {
-                        kind: ProblemKind::Syntax,
-                        message: format!("unknown anchor `*{anchor}`"),
-                        pos,
-                    });
-                };
-                b.alias_created += size;
-                if b.alias_created > limits.max_alias_nodes {
-                    return Err(Problem {
-                        kind: ProblemKind::Limit,
-                        message: format!(
-                            "alias expansion creates more than {} nodes (a \"billion laughs\" document?)",
-                            limits.max_alias_nodes
-                        ),
-                        pos,
-                    });
+                EventData::Scalar {
+                    anchor,
+                    tag,
+                    value,
+                    style,
+                    ..
+                } => {
+                    let plain = style == ScalarStyle::Plain
+                        && tag.as_deref().is_none_or(|t| t != "tag:yaml.org,2002:str");
+                    let mut value = value;
+                    if value.capacity() - value.len() >= 16 {
+                        value.shrink_to_fit();
+                    }
+                    b.created += 1;
+                    b.push(Node::scalar(value, plain, pos), anchor, 1);
                 }
-                let (node, size) = (node.clone(), *size);
-                b.created += size;
-                b.push(node, None, size);
-            }
-            EventData::Scalar {
-                anchor,
-                tag,
-                value,
-                style,
-                ..
-            } => {
-                let plain = style == ScalarStyle::Plain
-                    && tag.as_deref().is_none_or(|t| t != "tag:yaml.org,2002:str");
-                b.created += 1;
-                b.push(Node::scalar(value, plain, pos), anchor, 1);
-            }
-            EventData::SequenceStart { anchor, .. } => {
-                b.open(
-                    Frame::Seq {
+                EventData::SequenceStart { anchor, .. } => {
+                    let frame = Frame::Seq {
                         pos,
                         items: Vec::new(),
                         anchor,
                         created_at: b.created,
-                    },
-                    pos,
-                )?;
-            }
-            EventData::MappingStart { anchor, .. } => {
-                let frame = Frame::Map(MapFrame {
-                    pos,
-                    entries: Vec::new(),
-                    key: None,
-                    anchor,
-                    created_at: b.created,
-                    index: None,
-                    merges: Vec::new(),
-                });
-                b.open(frame, pos)?;
-            }
-            EventData::SequenceEnd | EventData::MappingEnd => {
-                let Some(frame) = b.stack.pop() else {
-                    return Err(Problem {
-                        kind: ProblemKind::Syntax,
-                        message: "unbalanced collection end".into(),
+                    };
+                    b.open(frame, pos)?;
+                }
+                EventData::MappingStart { anchor, .. } => {
+                    let frame = Frame::Map(MapFrame {
                         pos,
+                        entries: Vec::new(),
+                        key: None,
+                        anchor,
+                        created_at: b.created,
+                        index: None,
+                        merges: Vec::new(),
                     });
-                };
-                let (node, anchor, created_at) = match frame {
-                    Frame::Seq {
-                        pos,
-                        items,
-                        anchor,
-                        created_at,
-                    } => (
-                        Node {
-                            pos,
-                            value: Value::Seq(items),
-                        },
-                        anchor,
-                        created_at,
-                    ),
-                    Frame::Map(m) => {
-                        let (anchor, created_at) = (m.anchor.clone(), m.created_at);
-                        (finish_map(m), anchor, created_at)
-                    }
-                };
-                b.created += 1;
-                let size = b.created - created_at;
-                b.push(node, anchor, size);
+                    b.open(frame, pos)?;
+                }
+                EventData::SequenceEnd | EventData::MappingEnd => b.close(pos)?,
             }
         }
     }
+}
+
+fn syntax_problem(e: &libyaml_safer::Error, line_base: u32) -> Problem {
+    let pos = e
+        .problem_mark()
+        .or(e.context_mark())
+        .map(|m| pos_of(m, line_base))
+        .unwrap_or(Pos {
+            line: line_base + 1,
+            col: 1,
+        });
+    let mut message = e.problem().to_string();
+    if let Some(c) = e.context() {
+        message = format!("{message} {c}");
+        // Where the unclosed construct began is usually what to fix.
+        if let Some(m) = e.context_mark().filter(|m| Some(*m) != e.problem_mark()) {
+            let p = pos_of(m, line_base);
+            message = format!("{message} (started at line {}, column {})", p.line, p.col);
+        }
+    }
+    Problem {
+        kind: ProblemKind::Syntax,
+        message,
+        pos,
+    }
+}
+
+fn helm_sources(text: &str) -> Vec<(u32, String)> {
+    if !text.contains("# Source: ") {
+        return Vec::new();
+    }
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            l.strip_prefix("# Source: ")
+                .map(|p| (i as u32 + 1, p.trim().to_string()))
+        })
+        .collect()
 }
 
 /// Applies `<<` merge keys: merged entries never override explicit ones.
@@ -371,13 +597,18 @@ fn finish_map(m: MapFrame) -> Node {
             Value::Scalar(_) => vec![],
         };
         for mm in maps {
+            // A set of the keys present: `<<: *big` on a large mapping
+            // stays linear.
+            let mut present: std::collections::HashSet<String> =
+                entries.iter().map(|(k, _)| k.text.clone()).collect();
             for (k, v) in &mm.entries {
-                if !entries.iter().any(|(ek, _)| ek.text == k.text) {
+                if present.insert(k.text.clone()) {
                     entries.push((k.clone(), v.clone()));
                 }
             }
         }
     }
+    entries.shrink_to_fit();
     Node {
         pos: m.pos,
         value: Value::Map(Map { entries }),
@@ -385,6 +616,43 @@ fn finish_map(m: MapFrame) -> Node {
 }
 
 impl Builder<'_> {
+    fn close(&mut self, pos: Pos) -> Result<(), Problem> {
+        let Some(frame) = self.stack.pop() else {
+            return Err(Problem {
+                kind: ProblemKind::Syntax,
+                message: "unbalanced collection end".into(),
+                pos,
+            });
+        };
+        let (node, anchor, created_at) = match frame {
+            Frame::Seq {
+                pos,
+                mut items,
+                anchor,
+                created_at,
+            } => (
+                Node {
+                    pos,
+                    value: {
+                        // Trees live until the end of the scan: no slack.
+                        items.shrink_to_fit();
+                        Value::Seq(items)
+                    },
+                },
+                anchor,
+                created_at,
+            ),
+            Frame::Map(m) => {
+                let (anchor, created_at) = (m.anchor.clone(), m.created_at);
+                (finish_map(m), anchor, created_at)
+            }
+        };
+        self.created += 1;
+        let size = self.created - created_at;
+        self.push(node, anchor, size);
+        Ok(())
+    }
+
     fn open(&mut self, frame: Frame, pos: Pos) -> Result<(), Problem> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(Problem {
@@ -555,6 +823,14 @@ mod tests {
         let l = load(s, &Limits::default());
         assert_eq!(l.helm_source(&l.docs[0]), Some("chart/templates/a.yaml"));
         assert_eq!(l.helm_source(&l.docs[1]), Some("chart/templates/b.yaml"));
+    }
+
+    #[test]
+    fn crlf_lines_are_counted_once() {
+        let l = load("a: 1\r\nb: |\r\n  x\r\n  y\r\nc: 3\r\n", &Limits::default());
+        let n = &l.docs[0].root;
+        assert_eq!(n.get("c").unwrap().pos.line, 5);
+        assert_eq!(n.get("b").unwrap().as_str(), Some("x\ny\n"));
     }
 
     #[test]

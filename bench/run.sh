@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The kready benchmark, one command:
+#
+#   bench/run.sh [--checkov] [--runs N]
+#
+# Builds kready and the parse-only floor (examples/parse_only.rs) in
+# release mode, generates the inputs from ../shared/corpus into bench/out/
+# (a 10k- and a 20k-document tree, a 25 MB and a 50 MB file), times them
+# and writes bench/out/results.md. With --checkov, also times checkov on
+# the corpus once (`pip install checkov` first; it takes about a minute).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=5
+CHECKOV=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --checkov) CHECKOV=(--checkov) ;;
+    --runs) RUNS="$2"; shift ;;
+    *) echo "usage: bench/run.sh [--checkov] [--runs N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+CORPUS=${KREADY_CORPUS:-../shared/corpus}
+OUT=bench/out
+mkdir -p "$OUT/bin"
+# Copy the binaries: other builds sharing the target folder cannot swap them mid-run.
+cargo build --release --bin kready --example parse_only --message-format=json-render-diagnostics \
+  | python3 -c 'import json,sys
+for l in sys.stdin:
+    j = json.loads(l)
+    if j.get("executable"): print(j["executable"])' \
+  | while read -r exe; do cp "$exe" "$OUT/bin/"; done
+if [ ! -f "$OUT/data/.done" ]; then
+  rm -rf "$OUT/data"
+  python3 bench/gen.py "$CORPUS" "$OUT/data"
+  touch "$OUT/data/.done"
+fi
+python3 bench/bench.py --kready "$OUT/bin/kready" --floor "$OUT/bin/parse_only" \
+  --corpus "$CORPUS" --data "$OUT/data" --runs "$RUNS" "${CHECKOV[@]}" --out "$OUT/results.md"
