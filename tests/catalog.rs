@@ -51,3 +51,33 @@ fn every_rule_has_words() {
         );
     }
 }
+
+/// Every rule ID that ../shared/RULES.md requires exists in the catalog.
+#[test]
+fn every_rule_of_the_specification_exists() {
+    let spec = std::fs::read_to_string(shared().join("RULES.md")).expect("../shared/RULES.md");
+    let required: BTreeSet<String> = spec
+        .lines()
+        .filter_map(|l| l.strip_prefix("| ").and_then(|r| r.split(" |").next()))
+        .filter(|id| {
+            id.contains('-')
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+        .map(str::to_string)
+        .collect();
+    assert!(
+        required.len() >= 100,
+        "parsed {} IDs from RULES.md",
+        required.len()
+    );
+    let missing: Vec<_> = required
+        .iter()
+        .filter(|id| catalog::find(id).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules required by RULES.md but missing: {missing:?}"
+    );
+}
