@@ -113,6 +113,8 @@ def write_file(docs, path, size):
 def main():
     corpus, out = sys.argv[1], sys.argv[2]
     docs = corpus_documents(corpus)
+    if not docs:
+        sys.exit(f"no Kubernetes documents under {corpus!r}: set KREADY_CORPUS")
     os.makedirs(out, exist_ok=True)
     write_tree(docs, os.path.join(out, "tree-10k"), 10_000)
     write_tree(docs, os.path.join(out, "tree-20k"), 20_000)

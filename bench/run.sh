@@ -21,6 +21,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 CORPUS=${KREADY_CORPUS:-../shared/corpus}
+[ -d "$CORPUS" ] || { echo "corpus not found at $CORPUS (set KREADY_CORPUS)" >&2; exit 2; }
 OUT=bench/out
 mkdir -p "$OUT/bin"
 # Copy the binaries: other builds sharing the target folder cannot swap them mid-run.

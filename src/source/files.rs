@@ -532,6 +532,8 @@ fn extract(root: Node, file: &Arc<str>, line_offset: u32, ex: &mut Extracted) {
                 .and_then(|m| m.get("namespace"))
                 .and_then(Node::as_str)
                 .map(str::to_string);
+            // Most documents are one object: no spare capacity per document.
+            ex.objects.reserve_exact(1);
             ex.objects.push(Object {
                 api_version,
                 kind,
