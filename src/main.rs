@@ -349,6 +349,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 fn main() -> ExitCode {
+    quiet_parser_panics();
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => run_scan(*args),
@@ -357,6 +358,23 @@ fn main() -> ExitCode {
         Command::Explain { id } => cli_rules::run_explain(&id),
         Command::Snapshot(args) => run_snapshot(args),
     }
+}
+
+/// The YAML parser (libyaml-safer) can panic on some malformed input; the
+/// loader contains that per file and reports a `manifest-parse-error`, so
+/// its panic message would only be noise on stderr. Other panics (bugs in
+/// kready) still print as usual.
+fn quiet_parser_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|l| l.file().contains("libyaml-safer"))
+        {
+            return;
+        }
+        default(info);
+    }));
 }
 
 fn usage_error(msg: &str) -> ExitCode {
