@@ -21,3 +21,10 @@ pub mod settings;
 pub mod source;
 pub mod suppress;
 pub mod yaml;
+
+/// jemalloc instead of the system allocator: parsing allocates a node
+/// per key and value on two threads, and glibc's malloc/free took a fifth
+/// of a scan's time (perf, bench/run.sh). Set here so the binary, the
+/// benchmark's floor and the tests all use it.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -50,7 +50,7 @@ impl FieldPath {
         for seg in &self.0 {
             match (seg, &node.value) {
                 (Seg::Key(k), Value::Map(m)) => {
-                    match m.entries.iter().rev().find(|(mk, _)| &mk.text == k) {
+                    match m.entries.iter().rev().find(|(mk, _)| mk.text == k) {
                         Some((mk, v)) => {
                             pos = mk.pos;
                             node = v;

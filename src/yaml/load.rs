@@ -9,7 +9,7 @@
 //! others in a multi-document file. Budgets (nesting depth, alias
 //! expansion) turn hostile input into a clear error instead of a hang.
 
-use super::node::{Key, Map, Node, Pos, Scalar, Value};
+use super::node::{Key, Map, Node, Pos, Scalar, Text, Value};
 use libyaml_safer::{EventData, Parser, ScalarStyle};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -412,7 +412,7 @@ struct MapFrame {
     created_at: usize,
     /// Key index, built once a mapping grows past a few entries, so
     /// duplicate detection stays linear on mappings with many keys.
-    index: Option<HashMap<String, usize>>,
+    index: Option<HashMap<Text, usize>>,
     merges: Vec<Node>,
 }
 
@@ -467,13 +467,13 @@ impl<T> RunCx<'_, T> {
                     }
                     // Source comments sit between the previous document and this root.
                     let hi = root.pos.line;
-                    let src = self
-                        .sources
-                        .iter()
-                        .rev()
-                        .skip_while(|(l, _)| *l > hi)
-                        .take_while(|(l, _)| *l >= lo)
-                        .next()
+                    // The last one at or above the root, if it is below `lo`
+                    // (binary search: a rendered chart has one per document).
+                    let at = self.sources.partition_point(|(l, _)| *l <= hi);
+                    let src = at
+                        .checked_sub(1)
+                        .and_then(|i| self.sources.get(i))
+                        .filter(|(l, _)| *l >= lo)
                         .map(|(l, p)| (*l, p.as_str()));
                     let doc = Document {
                         root,
@@ -515,8 +515,10 @@ impl<T> RunCx<'_, T> {
                 } => {
                     let plain = style == ScalarStyle::Plain
                         && tag.as_deref().is_none_or(|t| t != "tag:yaml.org,2002:str");
+                    // Short texts go inline in `Text`; long ones keep
+                    // their buffer, without slack (trees live to the end).
                     let mut value = value;
-                    if value.capacity() - value.len() >= 16 {
+                    if value.len() > 24 && value.capacity() - value.len() >= 16 {
                         value.shrink_to_fit();
                     }
                     b.created += 1;
@@ -599,7 +601,7 @@ fn finish_map(m: MapFrame) -> Node {
         for mm in maps {
             // A set of the keys present: `<<: *big` on a large mapping
             // stays linear.
-            let mut present: std::collections::HashSet<String> =
+            let mut present: std::collections::HashSet<Text> =
                 entries.iter().map(|(k, _)| k.text.clone()).collect();
             for (k, v) in &mm.entries {
                 if present.insert(k.text.clone()) {
@@ -679,7 +681,7 @@ impl Builder<'_> {
                         Value::Scalar(Scalar { text, .. }) => text,
                         // Complex keys never occur in Kubernetes objects;
                         // keep the entry under a visible placeholder.
-                        _ => "<complex key>".to_string(),
+                        _ => "<complex key>".into(),
                     };
                     m.key = Some(Key {
                         text,

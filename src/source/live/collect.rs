@@ -454,12 +454,12 @@ pub fn to_object(item: Node, api_version: &str, kind: &str) -> Option<Object> {
     let text = |t: &str| Node {
         pos: Pos::NONE,
         value: Value::Scalar(Scalar {
-            text: t.to_string(),
+            text: t.into(),
             plain: false,
         }),
     };
     let key = |t: &str| Key {
-        text: t.to_string(),
+        text: t.into(),
         pos: Pos::NONE,
     };
     entries.push((key("apiVersion"), text(api_version)));

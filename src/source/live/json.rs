@@ -19,7 +19,10 @@ impl<'de> Deserialize<'de> for JsonNode {
 fn scalar(text: String, plain: bool) -> Node {
     Node {
         pos: Pos::NONE,
-        value: Value::Scalar(Scalar { text, plain }),
+        value: Value::Scalar(Scalar {
+            text: text.into(),
+            plain,
+        }),
     }
 }
 
@@ -81,7 +84,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key::<crate::yaml::node::Text>()? {
             let JsonNode(v) = map.next_value()?;
             entries.push((
                 Key {

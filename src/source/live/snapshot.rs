@@ -110,7 +110,7 @@ fn key(s: &str) -> String {
 
 fn scalar(n: &Node) -> String {
     match &n.value {
-        Value::Scalar(s) if s.plain => s.text.clone(),
+        Value::Scalar(s) if s.plain => s.text.to_string(),
         Value::Scalar(s) => quote(&s.text),
         Value::Map(m) if m.entries.is_empty() => "{}".into(),
         Value::Seq(v) if v.is_empty() => "[]".into(),
