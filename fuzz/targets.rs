@@ -73,7 +73,10 @@ pub fn pipeline(data: &[u8]) {
     let _ = kready::report::table::render(&report, false);
     let _ = kready::report::table::render(&report, true);
     for d in &report.diagnostics {
-        let text = scan.texts().get(&d.file).map(|t| t.as_ref());
-        let _ = kready::diagnostic::render(d, text, false);
+        let text = scan
+            .texts()
+            .get(&d.file)
+            .map(|t| kready::diagnostic::SourceText::new(t.clone()));
+        let _ = kready::diagnostic::render(d, text.as_ref(), false);
     }
 }

@@ -234,9 +234,10 @@ impl ConfigError {
 
     /// Every diagnostic, rendered with miette (file, line, column, code frame).
     pub fn render(&self, color: bool) -> String {
+        let src = self.text.clone().map(crate::diagnostic::SourceText::new);
         self.diagnostics
             .iter()
-            .map(|d| crate::diagnostic::render(d, self.text.as_deref(), color))
+            .map(|d| crate::diagnostic::render(d, src.as_ref(), color))
             .collect()
     }
 }

@@ -114,27 +114,41 @@ struct Window {
 impl Window {
     const CONTEXT: u32 = 3;
 
-    fn around(name: String, text: &str, line: u32) -> Window {
+    fn around(name: String, src: &SourceText, line: u32) -> Window {
         let first = line.saturating_sub(Self::CONTEXT + 1);
-        let start = nth_line_start(text, first);
-        let end = start + nth_line_start(&text[start..], Self::CONTEXT * 2 + 1);
+        let start = src.line_start(first);
+        let end = src.line_start(first + Self::CONTEXT * 2 + 1).max(start);
         Window {
             name,
-            text: text[start..end].to_string(),
+            text: src.text[start..end].to_string(),
             first_line: first as usize,
         }
     }
 }
 
-/// Byte offset where the line after the first `n` lines of `text` starts.
-fn nth_line_start(text: &str, n: u32) -> usize {
-    if n == 0 {
-        return 0;
+/// A file's text and where each of its lines starts, computed once: a
+/// 50 MB file with a hundred diagnostics is not rescanned per diagnostic.
+pub struct SourceText {
+    text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceText {
+    pub fn new(text: impl Into<Arc<str>>) -> SourceText {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
+        SourceText { text, line_starts }
     }
-    memchr::memchr_iter(b'\n', text.as_bytes())
-        .nth(n as usize - 1)
-        .map(|i| i + 1)
-        .unwrap_or(text.len())
+
+    /// Byte offset where the line after the first `n` lines starts.
+    fn line_start(&self, n: u32) -> usize {
+        self.line_starts
+            .get(n as usize)
+            .copied()
+            .unwrap_or(self.text.len())
+    }
 }
 
 impl miette::SourceCode for Window {
@@ -158,7 +172,7 @@ impl miette::SourceCode for Window {
 
 /// Renders one diagnostic the way miette does: message, file:line:col and a
 /// code frame with the offending spot labelled.
-pub fn render(d: &Diagnostic, source: Option<&str>, color: bool) -> String {
+pub fn render(d: &Diagnostic, source: Option<&SourceText>, color: bool) -> String {
     use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, Severity};
     let severity = match d.level {
         Level::Error => Severity::Error,
@@ -178,11 +192,11 @@ pub fn render(d: &Diagnostic, source: Option<&str>, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     match (source, d.pos) {
-        (Some(text), Some(p)) => {
+        (Some(src), Some(p)) => {
             // Only the lines around the spot are handed to miette: it
             // scans its source from the start for every diagnostic, and a
             // 50 MB file with a few diagnostics must not take seconds.
-            let window = Window::around(d.file.to_string(), text, p.line);
+            let window = Window::around(d.file.to_string(), src, p.line);
             let local_line = p.line.saturating_sub(window.first_line as u32);
             let at = byte_offset(&window.text, local_line, p.column);
             let len = window.text[at..]
@@ -231,7 +245,7 @@ mod tests {
             Some(Pos { line: 2, col: 5 }),
             "did not find expected node content",
         );
-        let s = render(&d, Some("a: 1\nb: [x\n"), false);
+        let s = render(&d, Some(&SourceText::new("a: 1\nb: [x\n")), false);
         assert!(s.contains("deploy.yaml:2:5"), "{s}");
         assert!(s.contains("b: [x"), "{s}");
         assert!(s.contains("manifest-parse-error"), "{s}");
@@ -250,7 +264,7 @@ mod tests {
             Some(Pos { line: 4000, col: 1 }),
             "x",
         );
-        let s = render(&d, Some(&text), false);
+        let s = render(&d, Some(&SourceText::new(text)), false);
         assert!(s.contains("big.yaml:4000:1"), "{s}");
         assert!(s.contains("k4000: v"), "{s}");
         assert!(s.contains("3999"), "{s}");

@@ -5,14 +5,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use is_terminal::IsTerminal;
 use kready::catalog;
 use kready::config::{self, FailOn, LoadedConfig};
+use kready::diagnostic::SourceText;
 use kready::report::{self, policyreport::PolicyReportApi, Report};
 use kready::scan::{self, RuleOverrides, Selection};
 use kready::settings::{KubeVersion, PssLevel, Settings};
 use kready::suppress::{self, Baseline};
 use kready::yaml::Limits;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 mod cli_rules;
 
@@ -519,16 +522,18 @@ fn run_scan(args: ScanArgs) -> ExitCode {
     let report = scan.report(&scan.settings);
 
     let color_err = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // Each file's text is read and indexed once for all its diagnostics.
+    let mut sources: HashMap<Arc<str>, Option<SourceText>> = HashMap::new();
     for d in &report.diagnostics {
-        let text = scan.texts().get(&d.file).cloned().or_else(|| {
-            std::fs::read_to_string(d.file.as_ref())
-                .ok()
-                .map(Into::into)
+        let src = sources.entry(d.file.clone()).or_insert_with(|| {
+            let text: Option<Arc<str>> = scan.texts().get(&d.file).cloned().or_else(|| {
+                std::fs::read_to_string(d.file.as_ref())
+                    .ok()
+                    .map(Into::into)
+            });
+            text.map(SourceText::new)
         });
-        eprint!(
-            "{}",
-            kready::diagnostic::render(d, text.as_deref(), color_err)
-        );
+        eprint!("{}", kready::diagnostic::render(d, src.as_ref(), color_err));
     }
 
     for (i, format) in formats.iter().enumerate() {
@@ -536,11 +541,18 @@ fn run_scan(args: ScanArgs) -> ExitCode {
         let to_stdout = target == "-";
         let color =
             to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let text = render(&report, *format, color, args.policyreport_api);
         let written = if to_stdout {
-            std::io::stdout().lock().write_all(text.as_bytes())
+            write_report(
+                &report,
+                *format,
+                color,
+                args.policyreport_api,
+                &mut std::io::stdout().lock(),
+            )
         } else {
-            std::fs::write(target, text)
+            std::fs::File::create(target).and_then(|mut file| {
+                write_report(&report, *format, color, args.policyreport_api, &mut file)
+            })
         };
         if let Err(e) = written {
             eprintln!("error: cannot write {target}: {e}");
@@ -559,14 +571,21 @@ fn run_scan(args: ScanArgs) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn render(report: &Report, format: Format, color: bool, api: PolicyReportApi) -> String {
-    match format {
+fn write_report(
+    report: &Report,
+    format: Format,
+    color: bool,
+    api: PolicyReportApi,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let text = match format {
+        Format::Json => return report::json::write(report, out),
         Format::Policyreport => report::policyreport::render(report, api),
         Format::Table => report::table::render(report, color),
-        Format::Json => report::json::render(report),
         Format::Sarif => report::sarif::render(report),
         Format::Markdown => report::markdown::render(report),
-    }
+    };
+    out.write_all(text.as_bytes())
 }
 
 /// Exit code: input errors (2) first, then the gate (1).

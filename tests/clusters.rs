@@ -38,8 +38,7 @@ fn bare_cluster_scores_low_on_every_pillar() {
         "overall {:?}",
         r.score.overall
     );
-    let fired: std::collections::BTreeSet<&str> =
-        r.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    let fired: std::collections::BTreeSet<&str> = r.findings.iter().map(|f| f.rule_id).collect();
     for rule in [
         "backup-tool-missing",
         "gitops-missing",
@@ -84,7 +83,7 @@ fn production_cluster_scores_high() {
         .findings
         .iter()
         .filter(|f| f.suppression.is_none())
-        .map(|f| f.rule_id.as_str())
+        .map(|f| f.rule_id)
         .collect();
     for rule in [
         "backup-tool-missing",

@@ -15,9 +15,11 @@ use crate::inventory::Inventory;
 use crate::score;
 use crate::settings::Settings;
 use crate::source::{Skipped, Stats};
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 pub const SCHEMA: &str = "kready.report/v1";
 
@@ -157,7 +159,7 @@ impl ObjectRef {
 #[serde(rename_all = "camelCase")]
 pub struct LocationOut {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,13 +171,15 @@ pub struct LocationOut {
 #[derive(Debug, Serialize, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct FindingOut {
-    pub rule_id: String,
-    pub title: String,
+    /// Borrowed from the catalog, and the object reference shared by the
+    /// findings of one object: a cluster scan can have 100,000 findings.
+    pub rule_id: &'static str,
+    pub title: &'static str,
     pub pillar: Pillar,
     pub severity: Severity,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<ObjectRef>,
+    pub object: Option<Arc<ObjectRef>>,
     /// For namespace-scope findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -270,32 +274,35 @@ pub fn build(input: BuildInput) -> Report {
         });
     }
 
-    let fps = fingerprints(results, inv);
-    let mut findings = Vec::with_capacity(results.findings.len());
-    for (fi, (f, fingerprint)) in results.findings.iter().zip(fps).enumerate() {
-        let rule = &results.rules[f.rule];
-        let meta = rule.meta;
-        let object = object_ref(inv, f);
-        let namespace = finding_namespace(f);
-        let path = f.path.to_string();
-        findings.push(FindingOut {
-            rule_id: meta.id.clone(),
-            title: meta.title.clone(),
-            pillar: meta.pillar,
-            severity: rule.severity,
-            message: f.message.clone(),
-            object,
-            namespace,
-            location: LocationOut {
-                file: f.file.as_deref().map(str::to_string),
-                line: f.pos.is_known().then_some(f.pos.line),
-                column: f.pos.is_known().then_some(f.pos.col),
-                path,
-            },
-            fingerprint,
-            suppression: suppressions.get(&fi).cloned(),
-        });
-    }
+    let refs = ObjectRefs::new(results, inv);
+    let fps = fingerprints_with(results, &refs);
+    let findings: Vec<FindingOut> = results
+        .findings
+        .par_iter()
+        .zip(fps)
+        .enumerate()
+        .map(|(fi, (f, fingerprint))| {
+            let rule = &results.rules[f.rule];
+            let meta = rule.meta;
+            FindingOut {
+                rule_id: &meta.id,
+                title: &meta.title,
+                pillar: meta.pillar,
+                severity: rule.severity,
+                message: f.message.clone(),
+                object: refs.get(f).cloned(),
+                namespace: finding_namespace(f).map(str::to_string),
+                location: LocationOut {
+                    file: f.file.clone(),
+                    line: f.pos.is_known().then_some(f.pos.line),
+                    column: f.pos.is_known().then_some(f.pos.col),
+                    path: f.path.to_string(),
+                },
+                fingerprint,
+                suppression: suppressions.get(&fi).cloned(),
+            }
+        })
+        .collect();
 
     let mut by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.suppression.is_none()) {
@@ -381,19 +388,47 @@ pub fn build(input: BuildInput) -> Report {
     }
 }
 
-fn object_ref(inv: &Inventory, f: &crate::engine::Finding) -> Option<ObjectRef> {
-    let obj = f.object.and_then(|i| inv.objects.get(i));
-    obj.map(|o| ObjectRef {
-        api_version: o.api_version.clone(),
-        kind: o.kind.clone(),
-        namespace: o.effective_namespace().map(str::to_string),
-        name: o.name.clone(),
-    })
+/// The reference of every object that has a finding, built once per
+/// object and shared by its findings.
+struct ObjectRefs {
+    refs: Vec<Option<Arc<ObjectRef>>>,
+    display: Vec<String>,
 }
 
-fn finding_namespace(f: &crate::engine::Finding) -> Option<String> {
+impl ObjectRefs {
+    fn new(results: &Results, inv: &Inventory) -> ObjectRefs {
+        let mut refs = vec![None; inv.objects.len()];
+        let mut display = vec![String::new(); inv.objects.len()];
+        for i in results.findings.iter().filter_map(|f| f.object) {
+            let (Some(slot @ None), Some(o)) = (refs.get_mut(i), inv.objects.get(i)) else {
+                continue;
+            };
+            let r = ObjectRef {
+                api_version: o.api_version.clone(),
+                kind: o.kind.clone(),
+                namespace: o.effective_namespace().map(str::to_string),
+                name: o.name.clone(),
+            };
+            display[i] = r.display();
+            *slot = Some(Arc::new(r));
+        }
+        ObjectRefs { refs, display }
+    }
+
+    fn get(&self, f: &crate::engine::Finding) -> Option<&Arc<ObjectRef>> {
+        self.refs.get(f.object?)?.as_ref()
+    }
+
+    fn display(&self, f: &crate::engine::Finding) -> &str {
+        f.object
+            .and_then(|i| self.display.get(i))
+            .map_or("", String::as_str)
+    }
+}
+
+fn finding_namespace(f: &crate::engine::Finding) -> Option<&str> {
     match &f.subject {
-        Subject::Namespace(ns) => Some(ns.clone()),
+        Subject::Namespace(ns) => Some(ns),
         _ => None,
     }
 }
@@ -403,24 +438,45 @@ fn finding_namespace(f: &crate::engine::Finding) -> Option<String> {
 /// suffixes keep two findings on the same field apart. The baseline
 /// matches on it.
 pub fn fingerprints(results: &Results, inv: &Inventory) -> Vec<String> {
-    let mut seen_fp: HashMap<String, usize> = HashMap::new();
-    results
+    fingerprints_with(results, &ObjectRefs::new(results, inv))
+}
+
+fn fingerprints_with(results: &Results, refs: &ObjectRefs) -> Vec<String> {
+    use std::fmt::Write;
+    /// Feeds formatted text to the hash without building the string.
+    struct Hashing(Sha256);
+    impl Write for Hashing {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.update(s.as_bytes());
+            Ok(())
+        }
+    }
+    // Hashing is the costly part and independent per finding; numbering
+    // the repeats is the only sequential step.
+    let digests: Vec<[u8; 16]> = results
         .findings
-        .iter()
+        .par_iter()
         .map(|f| {
-            let meta = results.rules[f.rule].meta;
-            let identity = format!(
+            let mut h = Hashing(Sha256::new());
+            let _ = write!(
+                h,
                 "{}|{}|{}|{}",
-                meta.id,
-                object_ref(inv, f)
-                    .as_ref()
-                    .map(ObjectRef::display)
-                    .unwrap_or_default(),
-                finding_namespace(f).as_deref().unwrap_or(""),
+                results.rules[f.rule].meta.id,
+                refs.display(f),
+                finding_namespace(f).unwrap_or(""),
                 f.path
             );
-            let fingerprint = hex(&Sha256::digest(identity.as_bytes())[..16]);
-            let n = seen_fp.entry(fingerprint.clone()).or_insert(0);
+            let mut d = [0u8; 16];
+            d.copy_from_slice(&h.0.finalize()[..16]);
+            d
+        })
+        .collect();
+    let mut seen: HashMap<[u8; 16], usize> = HashMap::with_capacity(digests.len());
+    digests
+        .iter()
+        .map(|d| {
+            let fingerprint = hex(d);
+            let n = seen.entry(*d).or_insert(0);
             *n += 1;
             if *n > 1 {
                 format!("{fingerprint}-{n}")

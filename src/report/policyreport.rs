@@ -141,12 +141,12 @@ fn result(api: PolicyReportApi, f: &FindingOut) -> Value {
     let mut prop = |k: &str, v: String| {
         props.insert(k.into(), Value::String(v));
     };
-    prop("title", f.title.clone());
+    prop("title", f.title.to_string());
     if !f.location.path.is_empty() {
         prop("path", f.location.path.clone());
     }
     if let Some(file) = &f.location.file {
-        prop("file", file.clone());
+        prop("file", file.to_string());
     }
     if let Some(l) = f.location.line {
         prop("line", l.to_string());

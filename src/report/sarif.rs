@@ -147,13 +147,13 @@ pub fn render(report: &Report) -> String {
             let mut fp = BTreeMap::new();
             fp.insert("kready/v1".to_string(), f.fingerprint.clone());
             let mut r = sarif::Result::builder()
-                .rule_id(f.rule_id.clone())
+                .rule_id(f.rule_id)
                 .level(level(f.severity))
                 .message(sarif::Message::builder().text(f.message.clone()).build())
                 .locations(locations)
                 .partial_fingerprints(fp)
                 .build();
-            r.rule_index = index.get(f.rule_id.as_str()).copied();
+            r.rule_index = index.get(f.rule_id).copied();
             if let Some(s) = &f.suppression {
                 let kind = if s.kind == "annotation" {
                     sarif::SupressionKind::InSource

@@ -72,7 +72,7 @@ pub fn render(report: &Report, color: bool) -> String {
             t.add_row(vec![
                 Cell::new(at),
                 sev,
-                Cell::new(&f.rule_id),
+                Cell::new(f.rule_id),
                 Cell::new(message),
             ]);
         }
@@ -196,7 +196,7 @@ fn heading(f: &FindingOut) -> String {
         .or_else(|| f.namespace.as_ref().map(|n| format!("Namespace/{n}")));
     match (&f.location.file, object) {
         (Some(file), Some(o)) => format!("{file} · {o}"),
-        (Some(file), None) => file.clone(),
+        (Some(file), None) => file.to_string(),
         (None, Some(o)) => o,
         (None, None) => "cluster".to_string(),
     }
