@@ -10,7 +10,7 @@ use crate::components::{definitions, image_name, Component};
 use crate::inventory::Inventory;
 use crate::object::Object;
 use crate::path::FieldPath;
-use crate::selector::{label_selector_matches, map_selector_matches};
+use crate::selector::label_selector_matches;
 use crate::yaml::{self, Limits, Node};
 
 pub const RULES: &[RuleImpl] = &[
@@ -995,10 +995,7 @@ fn workload_not_scraped(cx: &Ctx, s: &Object) -> Outcome {
         return Outcome::Pass;
     }
     let backing: Vec<Workload> = match s.root.at(&["spec", "selector"]) {
-        Some(sel) => inv
-            .workloads_in(ns)
-            .filter(|w| map_selector_matches(sel, w.labels()))
-            .collect(),
+        Some(sel) => inv.workloads_selected_by_map(ns, sel),
         None => Vec::new(),
     };
     if backing.iter().any(|w| scrape_annotated(w.meta)) {

@@ -4,7 +4,6 @@
 //! rules (replica counts, autoscalers, selectors) live here.
 use super::{Check, Ctx, RuleImpl};
 use crate::object::Object;
-use crate::selector::label_selector_matches;
 use crate::yaml::Node;
 
 pub mod apis;
@@ -232,18 +231,6 @@ pub fn autoscalers_related(cx: &Ctx) -> Result<(), String> {
 /// Whether an HPA (or KEDA ScaledObject) in the namespace targets this object.
 pub fn has_autoscaler(cx: &Ctx, obj: &Object) -> bool {
     autoscaler(cx, obj).is_some()
-}
-
-/// Workloads of the namespace whose pod template labels a label selector
-/// (PDB-style `matchLabels`/`matchExpressions`) matches.
-pub fn selected_workloads<'a>(
-    cx: &Ctx<'a>,
-    ns: &str,
-    selector: &'a Node,
-) -> impl Iterator<Item = crate::rules::Workload<'a>> + 'a {
-    cx.inv
-        .workloads_in(ns)
-        .filter(move |w| label_selector_matches(selector, w.labels()))
 }
 
 /// An `IntOrString` count: `3` or `"25%"`.

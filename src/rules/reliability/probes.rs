@@ -3,7 +3,6 @@
 //! containers). Run-to-completion pods (Jobs, CronJobs, Pods with
 //! `restartPolicy` Never/OnFailure) are not asked for readiness/liveness.
 use crate::rules::{Container, ContainerKind, Ctx, Outcome, Violation, Workload};
-use crate::selector::map_selector_matches;
 use crate::yaml::Node;
 
 const PROBES: [&str; 3] = ["livenessProbe", "readinessProbe", "startupProbe"];
@@ -37,11 +36,7 @@ fn judged_containers<'a>(w: &'a Workload<'a>) -> Vec<Container<'a>> {
 /// Whether a Service of the namespace selects the workload's pods.
 fn selected_by_service(cx: &Ctx, w: &Workload) -> bool {
     let ns = w.obj.effective_namespace().unwrap_or("");
-    cx.inv.in_namespace(ns, "Service").any(|(_, s)| {
-        s.root
-            .at(&["spec", "selector"])
-            .is_some_and(|sel| map_selector_matches(sel, w.labels()))
-    })
+    !cx.inv.services_selecting(ns, w.labels()).is_empty()
 }
 
 /// Containers that receive traffic: those declaring ports; when none

@@ -7,7 +7,7 @@ use super::{autoscaler, replicas, IntOrPercent, SCALABLE};
 use crate::object::Object;
 use crate::path::FieldPath;
 use crate::rules::{Ctx, Outcome, Violation, Workload};
-use crate::selector::{label_selector_matches, map_selector_matches};
+use crate::selector::label_selector_matches;
 use crate::yaml::Node;
 
 /// Whether a PDB selects pods with these labels. No selector selects
@@ -26,10 +26,12 @@ pub fn pdb_selects(pdb: &Object, labels: Option<&Node>) -> bool {
 /// Workloads of the PDB's namespace whose pods it selects.
 fn pdb_workloads<'a>(cx: &Ctx<'a>, pdb: &'a Object) -> Vec<Workload<'a>> {
     let ns = pdb.effective_namespace().unwrap_or("");
-    cx.inv
-        .workloads_in(ns)
-        .filter(|w| pdb_selects(pdb, w.labels()))
-        .collect()
+    match pdb.root.at(&["spec", "selector"]) {
+        // policy/v1beta1: an empty selector selects nothing.
+        Some(sel) if sel.is_empty() && pdb.api_version == "policy/v1beta1" => Vec::new(),
+        Some(sel) => cx.inv.workloads_selected_by_label(ns, sel),
+        None => Vec::new(),
+    }
 }
 
 /// Multi-replica Deployments and StatefulSets need a PDB so voluntary
@@ -258,11 +260,10 @@ pub fn service_selects_nothing(cx: &Ctx, svc: &Object) -> Outcome {
         return Outcome::Skip;
     };
     let ns = svc.effective_namespace().unwrap_or("");
-    let mut workloads = cx.inv.workloads_in(ns).peekable();
-    if workloads.peek().is_none() {
+    if cx.inv.workloads_in(ns).next().is_none() {
         return Outcome::NotEvaluated(format!("no workload in namespace {ns} in the input"));
     }
-    if workloads.any(|w| map_selector_matches(sel, w.labels())) {
+    if !cx.inv.workloads_selected_by_map(ns, sel).is_empty() {
         return Outcome::Pass;
     }
     if let Some(cr) = operator_resource(cx, ns, sel) {

@@ -207,34 +207,10 @@ fn sa_is_bound(cx: &Ctx, w: &Workload, sa: &str) -> bool {
         Some(w) => w == n,
         None => sa != "default" || n == "default",
     };
-    ["RoleBinding", "ClusterRoleBinding"].iter().any(|kind| {
-        cx.inv.of_kind(kind).any(|(_, b)| {
-            let binding_ns = b.effective_namespace();
-            b.root
-                .get("subjects")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .any(|s| {
-                    let name = s.get("name").and_then(Node::as_str).unwrap_or("");
-                    match s.get("kind").and_then(Node::as_str) {
-                        Some("ServiceAccount") => {
-                            // A RoleBinding subject without namespace means the
-                            // binding's; a ClusterRoleBinding one is invalid, so
-                            // match it leniently rather than report a false alarm.
-                            let subject_ns =
-                                s.get("namespace").and_then(Node::as_str).or(binding_ns);
-                            name == sa && subject_ns.is_none_or(ns_matches)
-                        }
-                        Some("User") => name
-                            .strip_prefix("system:serviceaccount:")
-                            .and_then(|rest| rest.split_once(':'))
-                            .is_some_and(|(n, s)| s == sa && ns_matches(n)),
-                        _ => false,
-                    }
-                })
-        })
-    })
+    cx.inv
+        .service_account_grants(sa)
+        .iter()
+        .any(|n| n.as_deref().is_none_or(ns_matches))
 }
 
 /// A pod that does not call the Kubernetes API should not carry an API

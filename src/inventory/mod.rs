@@ -9,6 +9,9 @@ use crate::yaml::Node;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
+mod grants;
+mod labels;
+
 /// Kinds the cluster creates at run time, never declared in manifests.
 pub const RUNTIME_KINDS: &[&str] = &[
     "Node",
@@ -51,6 +54,8 @@ pub struct Inventory {
     /// Live: the namespaces a `-n` scan was limited to (`None`: all).
     pub namespaces: Option<Vec<String>>,
     components: OnceLock<crate::components::Detected>,
+    labels: OnceLock<labels::LabelIndex>,
+    grants: OnceLock<grants::Grants>,
 }
 
 impl Inventory {

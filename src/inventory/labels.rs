@@ -1,0 +1,232 @@
+//! Label and subject indexes, so selector relations (Service → pods,
+//! pods → Services, PDB → pods) and RBAC grants are looked up instead of
+//! matched against every object of a namespace per object: a namespace
+//! with thousands of workloads and Services otherwise costs W × S.
+//!
+//! Keys are hashes of `(namespace, key, value)`; every candidate found
+//! through them is still checked with the real selector match, so a hash
+//! collision can only cost time, never change a verdict.
+
+use super::Inventory;
+use crate::object::Object;
+use crate::rules::Workload;
+use crate::selector::{label_selector_matches, map_selector_matches};
+use crate::yaml::Node;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+#[derive(Default)]
+pub struct LabelIndex {
+    /// Workloads by each of their pod labels.
+    workloads: HashMap<u64, Vec<usize>>,
+    /// Services by the first pair of their selector (all pairs must match,
+    /// so the first one is enough to find them).
+    services: HashMap<u64, Vec<usize>>,
+    /// Services whose selector's first value is not a string: checked
+    /// against every pod of their namespace, as before the index.
+    unkeyed_services: Vec<usize>,
+}
+
+fn key(ns: &str, k: &str, v: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    (ns, k, v).hash(&mut h);
+    h.finish()
+}
+
+/// The first `key: value` pair of a map, when the value is a string.
+fn first_pair(map: &Node) -> Option<(&str, &str)> {
+    let (k, v) = map.entries().next()?;
+    Some((k, v.as_str()?))
+}
+
+impl LabelIndex {
+    pub(super) fn build(inv: &Inventory) -> LabelIndex {
+        let mut ix = LabelIndex::default();
+        for w in inv.workloads() {
+            let Some(ns) = w.obj.effective_namespace() else {
+                continue;
+            };
+            for (k, v) in w.labels().map(Node::entries).into_iter().flatten() {
+                if let Some(v) = v.as_str() {
+                    ix.workloads.entry(key(ns, k, v)).or_default().push(w.index);
+                }
+            }
+        }
+        for (i, s) in inv.of_kind("Service") {
+            let Some(sel) = s.root.at(&["spec", "selector"]) else {
+                continue;
+            };
+            let Some(ns) = s.effective_namespace() else {
+                continue;
+            };
+            match first_pair(sel) {
+                Some((k, v)) => ix.services.entry(key(ns, k, v)).or_default().push(i),
+                None if !sel.is_empty() => ix.unkeyed_services.push(i),
+                // An empty selector selects nothing.
+                None => {}
+            }
+        }
+        ix
+    }
+}
+
+impl Inventory {
+    fn label_index(&self) -> &LabelIndex {
+        self.labels.get_or_init(|| LabelIndex::build(self))
+    }
+
+    /// Workloads of namespace `ns` carrying pod label `k: v`.
+    fn workloads_labelled<'a>(
+        &'a self,
+        ns: &'a str,
+        k: &str,
+        v: &str,
+    ) -> impl Iterator<Item = Workload<'a>> + 'a {
+        self.label_index()
+            .workloads
+            .get(&key(ns, k, v))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(move |&i| Workload::of(&self.objects[i], i))
+            .filter(move |w| w.obj.effective_namespace() == Some(ns))
+    }
+
+    /// Workloads of `ns` whose pods a map selector (a Service's
+    /// `spec.selector`) selects: every pair must be present, and an empty
+    /// selector selects nothing.
+    pub fn workloads_selected_by_map<'a>(
+        &'a self,
+        ns: &'a str,
+        sel: &'a Node,
+    ) -> Vec<Workload<'a>> {
+        match first_pair(sel) {
+            Some((k, v)) => self
+                .workloads_labelled(ns, k, v)
+                .filter(|w| map_selector_matches(sel, w.labels()))
+                .collect(),
+            None => self
+                .workloads_in(ns)
+                .filter(|w| map_selector_matches(sel, w.labels()))
+                .collect(),
+        }
+    }
+
+    /// Workloads of `ns` whose pods a label selector (`matchLabels` and
+    /// `matchExpressions`, as in PDBs and monitors) selects.
+    pub fn workloads_selected_by_label<'a>(
+        &'a self,
+        ns: &'a str,
+        sel: &'a Node,
+    ) -> Vec<Workload<'a>> {
+        match sel.get("matchLabels").and_then(first_pair) {
+            Some((k, v)) => self
+                .workloads_labelled(ns, k, v)
+                .filter(|w| label_selector_matches(sel, w.labels()))
+                .collect(),
+            None => self
+                .workloads_in(ns)
+                .filter(|w| label_selector_matches(sel, w.labels()))
+                .collect(),
+        }
+    }
+
+    /// Services of `ns` whose selector selects pods labelled `labels`.
+    pub fn services_selecting<'a>(
+        &'a self,
+        ns: &'a str,
+        labels: Option<&'a Node>,
+    ) -> Vec<&'a Object> {
+        let ix = self.label_index();
+        let keyed = labels
+            .map(Node::entries)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| ix.services.get(&key(ns, k, v.as_str()?)))
+            .flatten();
+        keyed
+            .chain(&ix.unkeyed_services)
+            .map(|&i| &self.objects[i])
+            .filter(|s| s.effective_namespace() == Some(ns))
+            .filter(|s| {
+                s.root
+                    .at(&["spec", "selector"])
+                    .is_some_and(|sel| map_selector_matches(sel, labels))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::inventory::Inventory;
+
+    const INPUT: &str = "
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: other}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web, tier: front}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: back, namespace: shop}
+spec: {selector: {tier: front, app: api}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: none, namespace: shop}
+spec: {selector: {}}
+";
+
+    #[test]
+    fn services_and_workloads_are_found_through_the_index() {
+        let inv = Inventory::from_yaml(INPUT);
+        let (_, web) = inv.get("Deployment", "shop", "web").unwrap();
+        let w = crate::rules::Workload::of(web, 0).unwrap();
+        let svcs: Vec<&str> = inv
+            .services_selecting("shop", w.labels())
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        // `back` shares a pair with the pods but not all; `none` selects nothing.
+        assert_eq!(svcs, ["web"]);
+        assert!(inv.services_selecting("other", w.labels()).is_empty());
+
+        let (_, svc) = inv.get("Service", "shop", "web").unwrap();
+        let sel = svc.root.at(&["spec", "selector"]).unwrap();
+        let ws: Vec<String> = inv
+            .workloads_selected_by_map("shop", sel)
+            .iter()
+            .map(|w| w.obj.display())
+            .collect();
+        assert_eq!(ws, ["Deployment/shop/web"]);
+
+        let (_, back) = inv.get("Service", "shop", "back").unwrap();
+        let sel = back.root.at(&["spec", "selector"]).unwrap();
+        assert!(inv.workloads_selected_by_map("shop", sel).is_empty());
+
+        let sel = crate::yaml::load("matchLabels: {tier: front}\nmatchExpressions: [{key: app, operator: In, values: [web]}]\n", &crate::yaml::Limits::default())
+            .docs
+            .remove(0)
+            .root;
+        assert_eq!(inv.workloads_selected_by_label("other", &sel).len(), 1);
+    }
+}
