@@ -11,6 +11,7 @@ pub mod engine;
 pub mod inventory;
 pub mod object;
 pub mod path;
+pub mod phases;
 pub mod quantity;
 pub mod report;
 pub mod rules;

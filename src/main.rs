@@ -508,7 +508,7 @@ fn run_scan(args: ScanArgs) -> ExitCode {
         today: chrono::Local::now().date_naive(),
     };
     let exemptions = cfg.as_ref().map(|c| c.exemptions.as_slice()).unwrap_or(&[]);
-    suppress::apply(&mut scan, exemptions, &opts);
+    kready::phases::timed("suppress", || suppress::apply(&mut scan, exemptions, &opts));
     if let Some(c) = &cfg {
         scan.source.texts.insert(c.file.clone(), c.text.clone());
     }
@@ -519,7 +519,7 @@ fn run_scan(args: ScanArgs) -> ExitCode {
             b.file
         );
     }
-    let report = scan.report(&scan.settings);
+    let report = kready::phases::timed("report", || scan.report(&scan.settings));
 
     let color_err = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     // Each file's text is read and indexed once for all its diagnostics.
@@ -572,6 +572,16 @@ fn run_scan(args: ScanArgs) -> ExitCode {
 }
 
 fn write_report(
+    report: &Report,
+    format: Format,
+    color: bool,
+    api: PolicyReportApi,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    kready::phases::timed("output", || write_format(report, format, color, api, out))
+}
+
+fn write_format(
     report: &Report,
     format: Format,
     color: bool,

@@ -195,12 +195,12 @@ pub fn evaluate(
     rules: Vec<ActiveRule>,
 ) -> Scan {
     let objects = std::mem::take(&mut source.objects);
-    let mut inventory = Inventory::new(objects, mode);
+    let mut inventory = crate::phases::timed("inventory", || Inventory::new(objects, mode));
     inventory.complete = settings.cluster_profile;
     if let Some(facts) = source.cluster.clone() {
         inventory.set_cluster_facts(facts);
     }
-    let results = engine::run(&inventory, settings, rules);
+    let results = crate::phases::timed("rules", || engine::run(&inventory, settings, rules));
     Scan {
         inventory,
         results,
@@ -217,7 +217,7 @@ pub fn scan_paths(
     rules: Vec<ActiveRule>,
     limits: &Limits,
 ) -> Scan {
-    let source = files::load_paths(paths, limits);
+    let source = crate::phases::timed("load", || files::load_paths(paths, limits));
     // A `kready snapshot` file is a cluster: judge it as the live scan did.
     let Some(facts) = source.cluster.clone() else {
         return evaluate(source, Mode::Static, settings, rules);
