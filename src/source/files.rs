@@ -60,6 +60,22 @@ pub fn load_paths(paths: &[String], limits: &Limits) -> SourceOutput {
 /// files exactly as `load_paths` does and runs them through the YAML
 /// parser alone. Returns (files, documents, parser events).
 pub fn parse_only(paths: &[String], limits: &Limits) -> (usize, usize, usize) {
+    parse_only_with(paths, limits, yaml::load::parse_events)
+}
+
+/// Like `parse_only`, with libyaml-safer's own loader building its node
+/// trees (`Document::load`): (files, documents).
+pub fn parse_documents_only(paths: &[String], limits: &Limits) -> (usize, usize) {
+    let (files, docs, _) =
+        parse_only_with(paths, limits, |text| (yaml::load::parse_documents(text), 0));
+    (files, docs)
+}
+
+fn parse_only_with(
+    paths: &[String],
+    limits: &Limits,
+    parse: impl Fn(&str) -> (usize, usize) + Sync,
+) -> (usize, usize, usize) {
     let mut out = SourceOutput::default();
     let inputs = discover(paths, &mut out);
     inputs
@@ -70,7 +86,7 @@ pub fn parse_only(paths: &[String], limits: &Limits) -> (usize, usize, usize) {
                 return (1, 0, 0);
             };
             let text = String::from_utf8_lossy(&bytes);
-            let (docs, events) = yaml::load::parse_events(&text);
+            let (docs, events) = parse(&text);
             (1, docs, events)
         })
         .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))

@@ -222,6 +222,32 @@ pub fn parse_events(text: &str) -> (usize, usize) {
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
+/// The benchmark's second floor: libyaml-safer's own loader
+/// (`Document::load`, a node tree per document, what a YAML library's
+/// `load` gives its users) over the same pieces. Returns the documents.
+pub fn parse_documents(text: &str) -> usize {
+    use rayon::prelude::*;
+    let text = &*crlf_to_lf(text);
+    let starts = doc_starts(text);
+    let pieces = pieces(text, &starts);
+    let one = |r: &std::ops::Range<usize>| {
+        let start = starts[r.start].0;
+        let end = starts.get(r.end).map(|(b, _)| *b).unwrap_or(text.len());
+        let mut bytes = &text.as_bytes()[start..end];
+        let mut parser = Parser::new();
+        parser.set_input_string(&mut bytes);
+        let mut docs = 0;
+        while let Ok(mut doc) = libyaml_safer::Document::load(&mut parser) {
+            if doc.get_root_node().is_none() {
+                break;
+            }
+            docs += 1;
+        }
+        docs
+    };
+    pieces.par_iter().map(one).sum()
+}
+
 /// `\r\n` line ends as `\n`. libyaml-safer 0.1 counts a CRLF as two lines
 /// (every position below the first CRLF would be wrong); YAML normalises
 /// line breaks in scalars anyway, and a `\r` before a `\n` moves no column,
