@@ -6,7 +6,8 @@ use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Seg {
-    Key(String),
+    /// Keys are short (`spec`, `containers`): inline, no allocation per segment.
+    Key(crate::yaml::Text),
     Index(usize),
 }
 
@@ -20,18 +21,18 @@ impl FieldPath {
 
     /// `FieldPath::of(&["spec", "template"])`
     pub fn of(keys: &[&str]) -> Self {
-        FieldPath(keys.iter().map(|k| Seg::Key((*k).to_string())).collect())
+        FieldPath(keys.iter().map(|k| Seg::Key((*k).into())).collect())
     }
 
     pub fn key(&self, k: &str) -> Self {
         let mut p = self.clone();
-        p.0.push(Seg::Key(k.to_string()));
+        p.0.push(Seg::Key(k.into()));
         p
     }
 
     pub fn keys(&self, ks: &[&str]) -> Self {
         let mut p = self.clone();
-        p.0.extend(ks.iter().map(|k| Seg::Key((*k).to_string())));
+        p.0.extend(ks.iter().map(|k| Seg::Key((*k).into())));
         p
     }
 

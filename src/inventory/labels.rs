@@ -75,21 +75,37 @@ impl Inventory {
         self.labels.get_or_init(|| LabelIndex::build(self))
     }
 
-    /// Workloads of namespace `ns` carrying pod label `k: v`.
-    fn workloads_labelled<'a>(
+    /// Candidates for a selector's string pairs: the workloads of `ns`
+    /// carrying the rarest of those labels (every pair must match, so any
+    /// one bucket holds all matches); `None` when no pair is a string.
+    fn candidates<'a>(&'a self, ns: &str, pairs: Option<&'a Node>) -> Option<&'a [usize]> {
+        let ix = self.label_index();
+        pairs
+            .map(Node::entries)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some(key(ns, k, v.as_str()?)))
+            .map(|h| ix.workloads.get(&h).map(Vec::as_slice).unwrap_or(&[]))
+            .min_by_key(|c| c.len())
+    }
+
+    /// Workloads of `ns` whose pods `matches` accepts, among `candidates`
+    /// (else all of the namespace's).
+    fn select<'a>(
         &'a self,
         ns: &'a str,
-        k: &str,
-        v: &str,
-    ) -> impl Iterator<Item = Workload<'a>> + 'a {
-        self.label_index()
-            .workloads
-            .get(&key(ns, k, v))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(move |&i| Workload::of(&self.objects[i], i))
-            .filter(move |w| w.obj.effective_namespace() == Some(ns))
+        candidates: Option<&'a [usize]>,
+        matches: impl Fn(Option<&Node>) -> bool + 'a,
+    ) -> Box<dyn Iterator<Item = Workload<'a>> + 'a> {
+        match candidates {
+            Some(c) => Box::new(
+                c.iter()
+                    .filter_map(move |&i| Workload::of(&self.objects[i], i))
+                    .filter(move |w| w.obj.effective_namespace() == Some(ns))
+                    .filter(move |w| matches(w.labels())),
+            ),
+            None => Box::new(self.workloads_in(ns).filter(move |w| matches(w.labels()))),
+        }
     }
 
     /// Workloads of `ns` whose pods a map selector (a Service's
@@ -99,17 +115,9 @@ impl Inventory {
         &'a self,
         ns: &'a str,
         sel: &'a Node,
-    ) -> Vec<Workload<'a>> {
-        match first_pair(sel) {
-            Some((k, v)) => self
-                .workloads_labelled(ns, k, v)
-                .filter(|w| map_selector_matches(sel, w.labels()))
-                .collect(),
-            None => self
-                .workloads_in(ns)
-                .filter(|w| map_selector_matches(sel, w.labels()))
-                .collect(),
-        }
+    ) -> impl Iterator<Item = Workload<'a>> + 'a {
+        let c = self.candidates(ns, Some(sel));
+        self.select(ns, c, move |l| map_selector_matches(sel, l))
     }
 
     /// Workloads of `ns` whose pods a label selector (`matchLabels` and
@@ -118,17 +126,9 @@ impl Inventory {
         &'a self,
         ns: &'a str,
         sel: &'a Node,
-    ) -> Vec<Workload<'a>> {
-        match sel.get("matchLabels").and_then(first_pair) {
-            Some((k, v)) => self
-                .workloads_labelled(ns, k, v)
-                .filter(|w| label_selector_matches(sel, w.labels()))
-                .collect(),
-            None => self
-                .workloads_in(ns)
-                .filter(|w| label_selector_matches(sel, w.labels()))
-                .collect(),
-        }
+    ) -> impl Iterator<Item = Workload<'a>> + 'a {
+        let c = self.candidates(ns, sel.get("matchLabels"));
+        self.select(ns, c, move |l| label_selector_matches(sel, l))
     }
 
     /// Services of `ns` whose selector selects pods labelled `labels`.
@@ -214,19 +214,18 @@ spec: {selector: {}}
         let sel = svc.root.at(&["spec", "selector"]).unwrap();
         let ws: Vec<String> = inv
             .workloads_selected_by_map("shop", sel)
-            .iter()
             .map(|w| w.obj.display())
             .collect();
         assert_eq!(ws, ["Deployment/shop/web"]);
 
         let (_, back) = inv.get("Service", "shop", "back").unwrap();
         let sel = back.root.at(&["spec", "selector"]).unwrap();
-        assert!(inv.workloads_selected_by_map("shop", sel).is_empty());
+        assert_eq!(inv.workloads_selected_by_map("shop", sel).count(), 0);
 
         let sel = crate::yaml::load("matchLabels: {tier: front}\nmatchExpressions: [{key: app, operator: In, values: [web]}]\n", &crate::yaml::Limits::default())
             .docs
             .remove(0)
             .root;
-        assert_eq!(inv.workloads_selected_by_label("other", &sel).len(), 1);
+        assert_eq!(inv.workloads_selected_by_label("other", &sel).count(), 1);
     }
 }

@@ -6,8 +6,9 @@
 use crate::object::Object;
 use crate::rules::Workload;
 use crate::yaml::Node;
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 mod grants;
 mod labels;
@@ -56,6 +57,8 @@ pub struct Inventory {
     components: OnceLock<crate::components::Detected>,
     labels: OnceLock<labels::LabelIndex>,
     grants: OnceLock<grants::Grants>,
+    /// Indexes rule modules derive from the whole inventory (see `derived`).
+    derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Inventory {
@@ -236,9 +239,58 @@ impl Inventory {
         self.namespaces = facts.namespaces;
     }
 
+    /// An index a rule module derives from the whole inventory, built on
+    /// first use and shared by every later call for the same type `T`: a
+    /// rule asked per object must not rebuild per object what depends only
+    /// on the inventory (e.g. the LimitRange defaults of each namespace).
+    pub fn derived<T: Any + Send + Sync>(&self, build: impl FnOnce(&Inventory) -> T) -> Arc<T> {
+        let id = TypeId::of::<T>();
+        let cached = |m: &HashMap<TypeId, Arc<dyn Any + Send + Sync>>| {
+            m.get(&id).cloned().and_then(|a| a.downcast::<T>().ok())
+        };
+        // A poisoned lock only means another rule panicked (contained by
+        // the engine); the map itself is always consistent.
+        if let Some(t) = cached(&self.derived.lock().unwrap_or_else(|e| e.into_inner())) {
+            return t;
+        }
+        // Built outside the lock: two threads may both build it once, and
+        // the first stored wins; never a rule waiting on another's build.
+        let built: Arc<T> = Arc::new(build(self));
+        let mut m = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = cached(&m) {
+            return t;
+        }
+        m.insert(id, built.clone());
+        built
+    }
+
     /// Installed components (Velero, Prometheus, Kyverno...), detected once.
     pub fn components(&self) -> &crate::components::Detected {
         self.components
             .get_or_init(|| crate::components::detect(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Inventory;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_derived_index_is_built_once_per_type_and_inventory() {
+        struct Count(usize);
+        let inv = Inventory::from_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+        let builds = AtomicUsize::new(0);
+        let build = |inv: &Inventory| {
+            builds.fetch_add(1, Ordering::SeqCst);
+            Count(inv.objects.len())
+        };
+        assert_eq!(inv.derived(build).0, 1);
+        assert_eq!(inv.derived(build).0, 1);
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        // Another inventory has its own.
+        let other = Inventory::from_yaml("");
+        assert_eq!(other.derived(build).0, 0);
+        assert_eq!(builds.load(Ordering::SeqCst), 2);
     }
 }

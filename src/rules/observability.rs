@@ -995,7 +995,7 @@ fn workload_not_scraped(cx: &Ctx, s: &Object) -> Outcome {
         return Outcome::Pass;
     }
     let backing: Vec<Workload> = match s.root.at(&["spec", "selector"]) {
-        Some(sel) => inv.workloads_selected_by_map(ns, sel),
+        Some(sel) => inv.workloads_selected_by_map(ns, sel).collect(),
         None => Vec::new(),
     };
     if backing.iter().any(|w| scrape_annotated(w.meta)) {

@@ -20,6 +20,7 @@ use crate::path::FieldPath;
 use crate::quantity::parse_quantity;
 use crate::yaml::Node;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 pub const RULES: &[RuleImpl] = &[
     RuleImpl {
@@ -114,10 +115,13 @@ struct LimitRangeDefaults {
     limits: BTreeMap<String, String>,
 }
 
+/// LimitRange defaults by namespace (only namespaces that have LimitRanges).
+struct NamespaceDefaults(HashMap<String, Arc<LimitRangeDefaults>>);
+
 impl LimitRangeDefaults {
-    fn of(cx: &Ctx, ns: &str) -> Self {
+    fn of(inv: &crate::inventory::Inventory, ns: &str) -> Self {
         let mut d = LimitRangeDefaults::default();
-        for (_, lr) in cx.inv.in_namespace(ns, "LimitRange") {
+        for (_, lr) in inv.in_namespace(ns, "LimitRange") {
             for item in lr
                 .root
                 .at(&["spec", "limits"])
@@ -150,11 +154,24 @@ impl LimitRangeDefaults {
         d
     }
 
-    fn for_workload(cx: &Ctx, w: &Workload) -> Self {
-        match w.obj.effective_namespace() {
-            Some(ns) => Self::of(cx, ns),
-            None => Self::default(),
-        }
+    /// The defaults of the workload's namespace, from an index of every
+    /// namespace holding LimitRanges built once per scan.
+    fn for_workload(cx: &Ctx, w: &Workload) -> Arc<Self> {
+        let all = cx.inv.derived(|inv| {
+            let mut by_ns = HashMap::new();
+            for (_, lr) in inv.of_kind("LimitRange") {
+                if let Some(ns) = lr.effective_namespace() {
+                    by_ns
+                        .entry(ns.to_string())
+                        .or_insert_with(|| Arc::new(Self::of(inv, ns)));
+                }
+            }
+            NamespaceDefaults(by_ns)
+        });
+        w.obj
+            .effective_namespace()
+            .and_then(|ns| all.0.get(ns).cloned())
+            .unwrap_or_default()
     }
 
     fn get(&self, kind: Kind) -> &BTreeMap<String, String> {

@@ -4,4 +4,4 @@ pub mod load;
 pub mod node;
 
 pub use load::{load, Document, Limits, Loaded, Problem, ProblemKind};
-pub use node::{Key, Map, Node, Pos, Resolved, Scalar, Value};
+pub use node::{Key, Map, Node, Pos, Resolved, Scalar, Text, Value};

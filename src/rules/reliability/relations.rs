@@ -29,7 +29,7 @@ fn pdb_workloads<'a>(cx: &Ctx<'a>, pdb: &'a Object) -> Vec<Workload<'a>> {
     match pdb.root.at(&["spec", "selector"]) {
         // policy/v1beta1: an empty selector selects nothing.
         Some(sel) if sel.is_empty() && pdb.api_version == "policy/v1beta1" => Vec::new(),
-        Some(sel) => cx.inv.workloads_selected_by_label(ns, sel),
+        Some(sel) => cx.inv.workloads_selected_by_label(ns, sel).collect(),
         None => Vec::new(),
     }
 }
@@ -263,7 +263,7 @@ pub fn service_selects_nothing(cx: &Ctx, svc: &Object) -> Outcome {
     if cx.inv.workloads_in(ns).next().is_none() {
         return Outcome::NotEvaluated(format!("no workload in namespace {ns} in the input"));
     }
-    if !cx.inv.workloads_selected_by_map(ns, sel).is_empty() {
+    if cx.inv.workloads_selected_by_map(ns, sel).next().is_some() {
         return Outcome::Pass;
     }
     if let Some(cr) = operator_resource(cx, ns, sel) {
