@@ -185,13 +185,16 @@ impl<'a> Target<'a> {
 }
 
 impl Exemption {
-    fn matches(&self, meta: &RuleMeta, t: &Target) -> bool {
+    fn covers_rule(&self, meta: &RuleMeta) -> bool {
+        self.rules.iter().any(|r| r.matches(meta))
+    }
+
+    fn covers_target(&self, t: &Target) -> bool {
         let field = |m: &Option<Matcher>, v: Option<&str>| match m {
             None => true,
             Some(m) => v.is_some_and(|v| m.is_match(v)),
         };
-        self.rules.iter().any(|r| r.matches(meta))
-            && field(&self.namespace, t.namespace)
+        field(&self.namespace, t.namespace)
             && field(&self.kind, t.kind)
             && field(&self.name, t.name)
     }
@@ -313,6 +316,23 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
     let mut bad_date_inline: BTreeMap<(usize, usize), Lapsed> = BTreeMap::new();
     let mut expired_config: BTreeMap<usize, Lapsed> = BTreeMap::new();
     let mut decided: Vec<(usize, SuppressionOut)> = Vec::new();
+    // Globs are matched once per rule and once per object, not per finding
+    // (a large live scan has a hundred thousand findings).
+    let rule_covered = |list: &[Exemption]| -> Vec<Vec<bool>> {
+        let rules = &results.rules;
+        rules
+            .iter()
+            .map(|r| list.iter().map(|e| e.covers_rule(r.meta)).collect())
+            .collect()
+    };
+    let (config_rules, default_rules) = (rule_covered(exemptions), rule_covered(defaults));
+    let mut object_targets: HashMap<usize, (Vec<bool>, Vec<bool>)> = HashMap::new();
+    let covered_targets = |t: &Target| -> (Vec<bool>, Vec<bool>) {
+        (
+            exemptions.iter().map(|e| e.covers_target(t)).collect(),
+            defaults.iter().map(|e| e.covers_target(t)).collect(),
+        )
+    };
 
     for (fi, f) in results.findings.iter().enumerate() {
         let meta = results.rules[f.rule].meta;
@@ -351,10 +371,22 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
                 }
             }
         }
-        let target = Target::of(inv, f);
+        let computed;
+        let (config_targets, default_targets) = match (&f.subject, f.object) {
+            (Subject::Namespace(_), _) | (_, None) => {
+                computed = covered_targets(&Target::of(inv, f));
+                (&computed.0, &computed.1)
+            }
+            (_, Some(oi)) => {
+                let t = object_targets
+                    .entry(oi)
+                    .or_insert_with(|| covered_targets(&Target::of(inv, f)));
+                (&t.0, &t.1)
+            }
+        };
         let mut hit = None;
         for (ei, e) in exemptions.iter().enumerate() {
-            if !e.matches(meta, &target) {
+            if !(config_rules[f.rule][ei] && config_targets[ei]) {
                 continue;
             }
             if e.expired(opts.today) {
@@ -371,7 +403,11 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
         if hit.is_none() {
             hit = defaults
                 .iter()
-                .find(|e| e.matches(meta, &target) && !e.expired(opts.today))
+                .enumerate()
+                .find(|(ei, e)| {
+                    default_rules[f.rule][*ei] && default_targets[*ei] && !e.expired(opts.today)
+                })
+                .map(|(_, e)| e)
                 .map(|e| SuppressionOut {
                     kind: kind::DEFAULT.to_string(),
                     justification: format!("system component: {}", e.reason),

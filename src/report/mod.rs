@@ -275,13 +275,15 @@ pub fn build(input: BuildInput) -> Report {
     }
 
     let refs = ObjectRefs::new(results, inv);
-    let fps = fingerprints_with(results, &refs);
+    let paths = field_paths(results);
+    let fps = fingerprints_with(results, &refs, &paths);
     let findings: Vec<FindingOut> = results
         .findings
         .par_iter()
         .zip(fps)
+        .zip(paths)
         .enumerate()
-        .map(|(fi, (f, fingerprint))| {
+        .map(|(fi, ((f, fingerprint), path))| {
             let rule = &results.rules[f.rule];
             let meta = rule.meta;
             FindingOut {
@@ -296,7 +298,7 @@ pub fn build(input: BuildInput) -> Report {
                     file: f.file.clone(),
                     line: f.pos.is_known().then_some(f.pos.line),
                     column: f.pos.is_known().then_some(f.pos.col),
-                    path: f.path.to_string(),
+                    path,
                 },
                 fingerprint,
                 suppression: suppressions.get(&fi).cloned(),
@@ -438,10 +440,24 @@ fn finding_namespace(f: &crate::engine::Finding) -> Option<&str> {
 /// suffixes keep two findings on the same field apart. The baseline
 /// matches on it.
 pub fn fingerprints(results: &Results, inv: &Inventory) -> Vec<String> {
-    fingerprints_with(results, &ObjectRefs::new(results, inv))
+    fingerprints_with(
+        results,
+        &ObjectRefs::new(results, inv),
+        &field_paths(results),
+    )
 }
 
-fn fingerprints_with(results: &Results, refs: &ObjectRefs) -> Vec<String> {
+/// Each finding's field path as text, rendered once for the fingerprint
+/// and the report.
+fn field_paths(results: &Results) -> Vec<String> {
+    results
+        .findings
+        .par_iter()
+        .map(|f| f.path.to_string())
+        .collect()
+}
+
+fn fingerprints_with(results: &Results, refs: &ObjectRefs, paths: &[String]) -> Vec<String> {
     use std::fmt::Write;
     /// Feeds formatted text to the hash without building the string.
     struct Hashing(Sha256);
@@ -456,7 +472,8 @@ fn fingerprints_with(results: &Results, refs: &ObjectRefs) -> Vec<String> {
     let digests: Vec<[u8; 16]> = results
         .findings
         .par_iter()
-        .map(|f| {
+        .zip(paths)
+        .map(|(f, path)| {
             let mut h = Hashing(Sha256::new());
             let _ = write!(
                 h,
@@ -464,7 +481,7 @@ fn fingerprints_with(results: &Results, refs: &ObjectRefs) -> Vec<String> {
                 results.rules[f.rule].meta.id,
                 refs.display(f),
                 finding_namespace(f).unwrap_or(""),
-                f.path
+                path
             );
             let mut d = [0u8; 16];
             d.copy_from_slice(&h.0.finalize()[..16]);

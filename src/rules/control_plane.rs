@@ -9,6 +9,7 @@ use crate::inventory::Inventory;
 use crate::path::FieldPath;
 use crate::rules::{ContainerKind, Workload};
 use crate::yaml::Node;
+use std::sync::Arc;
 
 /// Why API server rules cannot judge when no kube-apiserver is visible.
 pub const NOT_VISIBLE: &str = "no kube-apiserver pod in the input (managed control plane, or the static pod manifests were not included): its flags cannot be read";
@@ -115,13 +116,26 @@ fn is_bool(flag: &str) -> bool {
     matches!(flag, "anonymous-auth" | "profiling" | "allow-privileged")
 }
 
-/// Every kube-apiserver container visible in the input.
-pub fn apiservers(inv: &Inventory) -> Vec<ApiServer> {
-    let mut out = Vec::new();
-    for w in inv.workloads() {
-        collect(&w, &mut out);
+/// Every kube-apiserver container visible in the input, found once per
+/// scan for all the rules that read its flags.
+pub fn apiservers(inv: &Inventory) -> Arc<ApiServers> {
+    inv.derived(|inv| {
+        let mut out = Vec::new();
+        for w in inv.workloads() {
+            collect(&w, &mut out);
+        }
+        ApiServers(out)
+    })
+}
+
+/// The kube-apiserver containers of an inventory.
+pub struct ApiServers(Vec<ApiServer>);
+
+impl std::ops::Deref for ApiServers {
+    type Target = [ApiServer];
+    fn deref(&self) -> &[ApiServer] {
+        &self.0
     }
-    out
 }
 
 fn collect(w: &Workload, out: &mut Vec<ApiServer>) {

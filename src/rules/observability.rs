@@ -105,9 +105,9 @@ fn metrics_server_missing(cx: &Ctx) -> Outcome {
 
 // --- components on workloads ----------------------------------------------
 
-/// Components providing `capability` that this workload runs (by image or
-/// by `app.kubernetes.io/name` / `app` / `k8s-app` label).
-fn workload_components(w: &Workload, capability: &str) -> Vec<&'static Component> {
+/// Components this workload runs (by image or by `app.kubernetes.io/name`
+/// / `app` / `k8s-app` label).
+fn workload_components(w: &Workload) -> Vec<&'static Component> {
     let images: Vec<&str> = w
         .all_containers()
         .filter_map(|c| c.get("image").and_then(Node::as_str))
@@ -125,7 +125,6 @@ fn workload_components(w: &Workload, capability: &str) -> Vec<&'static Component
         .collect();
     definitions()
         .iter()
-        .filter(|c| c.provides.iter().any(|p| p == capability))
         .filter(|c| {
             c.images.iter().any(|i| images.contains(&i.as_str()))
                 || c.labels.iter().any(|l| labels.contains(&l.as_str()))
@@ -133,14 +132,34 @@ fn workload_components(w: &Workload, capability: &str) -> Vec<&'static Component
         .collect()
 }
 
+/// Workloads running a known component (any capability), found once per
+/// scan: several cluster rules ask, each for its capability.
+struct ComponentWorkloads(Vec<(usize, Vec<&'static Component>)>);
+
 /// Workloads running a component that provides `capability`.
 fn workloads_providing<'a>(
     inv: &'a Inventory,
     capability: &str,
 ) -> Vec<(Workload<'a>, Vec<&'static Component>)> {
-    inv.workloads()
-        .filter_map(|w| {
-            let c = workload_components(&w, capability);
+    let all = inv.derived(|inv| {
+        ComponentWorkloads(
+            inv.workloads()
+                .filter_map(|w| {
+                    let c = workload_components(&w);
+                    (!c.is_empty()).then_some((w.index, c))
+                })
+                .collect(),
+        )
+    });
+    all.0
+        .iter()
+        .filter_map(|(i, comps)| {
+            let c: Vec<&'static Component> = comps
+                .iter()
+                .copied()
+                .filter(|c| c.provides.iter().any(|p| p == capability))
+                .collect();
+            let w = Workload::of(&inv.objects[*i], *i)?;
             (!c.is_empty()).then_some((w, c))
         })
         .collect()
@@ -1042,7 +1061,7 @@ fn audit_logging_disabled(cx: &Ctx) -> Outcome {
         return Outcome::NotEvaluated(control_plane::NOT_VISIBLE.to_string());
     }
     let mut v = Vec::new();
-    for s in &servers {
+    for s in servers.iter() {
         let policy = s.flag("audit-policy-file").is_some();
         let backend =
             s.flag("audit-log-path").is_some() || s.flag("audit-webhook-config-file").is_some();

@@ -302,7 +302,7 @@ fn judge_apiservers(
     }
     let mut v = Vec::new();
     let mut unknown = None;
-    for s in &servers {
+    for s in servers.iter() {
         match judge(s) {
             Ok(found) => v.extend(found),
             Err(reason) => unknown = Some(reason),
