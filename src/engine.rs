@@ -176,9 +176,8 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
     // Source order; without positions (a live cluster) by object, so each
     // object's findings stay together and messages are rarely compared.
     findings.par_sort_by(|a, b| {
-        (&a.file, a.pos, a.object, a.rule, &a.message).cmp(&(
-            &b.file, b.pos, b.object, b.rule, &b.message,
-        ))
+        (&a.file, a.pos, a.object, a.rule, &a.message)
+            .cmp(&(&b.file, b.pos, b.object, b.rule, &b.message))
     });
     Results {
         rules,

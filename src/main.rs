@@ -578,24 +578,16 @@ fn write_report(
     api: PolicyReportApi,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    kready::phases::timed("output", || write_format(report, format, color, api, out))
-}
-
-fn write_format(
-    report: &Report,
-    format: Format,
-    color: bool,
-    api: PolicyReportApi,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let text = match format {
-        Format::Json => return report::json::write(report, out),
-        Format::Policyreport => report::policyreport::render(report, api),
-        Format::Table => report::table::render(report, color),
-        Format::Sarif => report::sarif::render(report),
-        Format::Markdown => report::markdown::render(report),
-    };
-    out.write_all(text.as_bytes())
+    kready::phases::timed("output", || {
+        let text = match format {
+            Format::Json => return report::json::write(report, out),
+            Format::Policyreport => report::policyreport::render(report, api),
+            Format::Table => report::table::render(report, color),
+            Format::Sarif => report::sarif::render(report),
+            Format::Markdown => report::markdown::render(report),
+        };
+        out.write_all(text.as_bytes())
+    })
 }
 
 /// Exit code: input errors (2) first, then the gate (1).

@@ -195,16 +195,7 @@ fn map_documents<T: Send>(
 /// split and parallelised exactly as `load_map` does, without building
 /// anything. Returns (documents, events).
 pub fn parse_events(text: &str) -> (usize, usize) {
-    use rayon::prelude::*;
-    let text = &*crlf_to_lf(text);
-    let starts = doc_starts(text);
-    let pieces = pieces(text, &starts);
-    let one = |r: &std::ops::Range<usize>| {
-        let start = starts[r.start].0;
-        let end = starts.get(r.end).map(|(b, _)| *b).unwrap_or(text.len());
-        let mut bytes = &text.as_bytes()[start..end];
-        let mut parser = Parser::new();
-        parser.set_input_string(&mut bytes);
+    parse_pieces(text, |parser| {
         let (mut docs, mut events) = (0, 0);
         while let Ok(ev) = parser.parse() {
             events += 1;
@@ -215,37 +206,44 @@ pub fn parse_events(text: &str) -> (usize, usize) {
             }
         }
         (docs, events)
-    };
-    pieces
-        .par_iter()
-        .map(one)
-        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    })
 }
 
 /// The benchmark's second floor: libyaml-safer's own loader
 /// (`Document::load`, a node tree per document, what a YAML library's
 /// `load` gives its users) over the same pieces. Returns the documents.
 pub fn parse_documents(text: &str) -> usize {
-    use rayon::prelude::*;
-    let text = &*crlf_to_lf(text);
-    let starts = doc_starts(text);
-    let pieces = pieces(text, &starts);
-    let one = |r: &std::ops::Range<usize>| {
-        let start = starts[r.start].0;
-        let end = starts.get(r.end).map(|(b, _)| *b).unwrap_or(text.len());
-        let mut bytes = &text.as_bytes()[start..end];
-        let mut parser = Parser::new();
-        parser.set_input_string(&mut bytes);
+    let (docs, _) = parse_pieces(text, |parser| {
         let mut docs = 0;
-        while let Ok(mut doc) = libyaml_safer::Document::load(&mut parser) {
+        while let Ok(mut doc) = libyaml_safer::Document::load(parser) {
             if doc.get_root_node().is_none() {
                 break;
             }
             docs += 1;
         }
-        docs
-    };
-    pieces.par_iter().map(one).sum()
+        (docs, 0)
+    });
+    docs
+}
+
+/// Runs `each` with a parser over every piece of `text` (split and
+/// parallelised as `load_map` does) and sums what it counts.
+fn parse_pieces(text: &str, each: impl Fn(&mut Parser) -> (usize, usize) + Sync) -> (usize, usize) {
+    use rayon::prelude::*;
+    let text = &*crlf_to_lf(text);
+    let starts = doc_starts(text);
+    let pieces = pieces(text, &starts);
+    pieces
+        .par_iter()
+        .map(|r| {
+            let start = starts[r.start].0;
+            let end = starts.get(r.end).map(|(b, _)| *b).unwrap_or(text.len());
+            let mut bytes = &text.as_bytes()[start..end];
+            let mut parser = Parser::new();
+            parser.set_input_string(&mut bytes);
+            each(&mut parser)
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
 /// `\r\n` line ends as `\n`. libyaml-safer 0.1 counts a CRLF as two lines
