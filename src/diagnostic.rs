@@ -126,27 +126,41 @@ impl Window {
     }
 }
 
-/// A file's text and where each of its lines starts, computed once: a
-/// 50 MB file with a hundred diagnostics is not rescanned per diagnostic.
+/// A file's text and where every `STRIDE`th line starts, computed once: a
+/// 50 MB file with a hundred diagnostics is not rescanned per diagnostic,
+/// and its index is a few hundred KB, not one word per line.
 pub struct SourceText {
     text: Arc<str>,
-    line_starts: Vec<usize>,
+    checkpoints: Vec<usize>,
 }
 
 impl SourceText {
+    const STRIDE: usize = 64;
+
     pub fn new(text: impl Into<Arc<str>>) -> SourceText {
         let text = text.into();
-        let line_starts = std::iter::once(0)
+        let checkpoints = std::iter::once(0)
             .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .step_by(Self::STRIDE)
             .collect();
-        SourceText { text, line_starts }
+        SourceText { text, checkpoints }
     }
 
-    /// Byte offset where the line after the first `n` lines starts.
+    /// Byte offset where the line after the first `n` lines starts (the
+    /// end of the text past the last line).
     fn line_start(&self, n: u32) -> usize {
-        self.line_starts
-            .get(n as usize)
-            .copied()
+        let n = n as usize;
+        let Some(&from) = self.checkpoints.get(n / Self::STRIDE) else {
+            return self.text.len();
+        };
+        // Fewer than STRIDE lines to skip from the checkpoint.
+        let skip = n % Self::STRIDE;
+        if skip == 0 {
+            return from;
+        }
+        memchr::memchr_iter(b'\n', &self.text.as_bytes()[from..])
+            .nth(skip - 1)
+            .map(|i| from + i + 1)
             .unwrap_or(self.text.len())
     }
 }
@@ -269,5 +283,26 @@ mod tests {
         assert!(s.contains("k4000: v"), "{s}");
         assert!(s.contains("3999"), "{s}");
         assert!(!s.contains("k10: v"), "{s}");
+    }
+
+    #[test]
+    fn sparse_line_index_finds_every_line_start() {
+        // Lines of varied lengths, around and across the checkpoints, with
+        // and without a final newline.
+        for text in [
+            (0..300)
+                .map(|i| "x".repeat(i % 7) + "\n")
+                .collect::<String>(),
+            (0..130).map(|i| format!("line {i}\n")).collect::<String>() + "last",
+            String::new(),
+        ] {
+            let src = SourceText::new(text.clone());
+            let mut starts = vec![0];
+            starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+            for n in 0..starts.len() + 3 {
+                let want = starts.get(n).copied().unwrap_or(text.len());
+                assert_eq!(src.line_start(n as u32), want, "line {n}");
+            }
+        }
     }
 }
