@@ -60,9 +60,12 @@ impl Tally {
         self.not_evaluated.iter().map(|(_, n)| n).sum()
     }
     fn add_reason(&mut self, reason: String) {
+        self.add_reasons(reason, 1);
+    }
+    fn add_reasons(&mut self, reason: String, count: usize) {
         match self.not_evaluated.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, n)) => *n += 1,
-            None => self.not_evaluated.push((reason, 1)),
+            Some((_, n)) => *n += count,
+            None => self.not_evaluated.push((reason, count)),
         }
     }
 }
@@ -97,72 +100,65 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
     let workload_set: std::collections::HashSet<usize> =
         inv.workload_indexes().iter().copied().collect();
 
-    // Each unit of work yields (rule index, subject, outcome) triples.
-    let outcomes: Vec<(usize, Subject, Outcome)> = work
+    // Each unit of work is judged into a per-thread accumulator: passes
+    // are counted, not stored (a large scan judges a million rule ×
+    // subject pairs), failures are located right away. Rayon folds and
+    // reduces adjacent pieces in order, so reasons and findings come out in
+    // work order, as if run sequentially.
+    let gathered = work
         .par_iter()
-        .flat_map_iter(|w| {
-            let mut out = Vec::new();
-            // The pod-spec view, built once per object for all pod rules.
-            let workload = match w {
-                Work::Object(i) if workload_set.contains(i) => Workload::of(&inv.objects[*i], *i),
-                _ => None,
-            };
-            for (ri, r) in rules.iter().enumerate() {
-                let (subject, outcome) = match (w, r.imp.check) {
-                    (Work::Object(i), Check::Object(kinds, f)) => {
-                        let o = &inv.objects[*i];
-                        if !kinds.is_empty() && !kinds.contains(&o.kind.as_str()) {
-                            continue;
-                        }
-                        (Subject::Object(*i), f(&cx, o))
+        .fold(
+            || Gathered::new(rules.len()),
+            |mut acc, w| {
+                // The pod-spec view, built once per object for all pod rules.
+                let workload = match w {
+                    Work::Object(i) if workload_set.contains(i) => {
+                        Workload::of(&inv.objects[*i], *i)
                     }
-                    (Work::Object(i), Check::Pod(f)) => {
-                        let Some(wl) = &workload else {
-                            continue;
-                        };
-                        (Subject::Object(*i), f(&cx, wl))
-                    }
-                    (Work::Namespace(ns), Check::Namespace(f)) => {
-                        (Subject::Namespace(ns.clone()), f(&cx, ns))
-                    }
-                    (Work::Cluster, Check::Cluster(f)) => {
-                        if !cluster_rules_run {
-                            continue;
-                        }
-                        // Live: a cluster rule on a partial inventory would guess.
-                        match crate::source::live::kinds::cluster_rule_blocker(inv, &r.imp) {
-                            Some(reason) => (Subject::Cluster, Outcome::NotEvaluated(reason)),
-                            None => (Subject::Cluster, f(&cx)),
-                        }
-                    }
-                    _ => continue,
+                    _ => None,
                 };
-                if outcome != Outcome::Skip {
-                    out.push((ri, subject, outcome));
+                for (ri, r) in rules.iter().enumerate() {
+                    let (subject, outcome) = match (w, r.imp.check) {
+                        (Work::Object(i), Check::Object(kinds, f)) => {
+                            let o = &inv.objects[*i];
+                            if !kinds.is_empty() && !kinds.contains(&o.kind.as_str()) {
+                                continue;
+                            }
+                            (Subject::Object(*i), f(&cx, o))
+                        }
+                        (Work::Object(i), Check::Pod(f)) => {
+                            let Some(wl) = &workload else {
+                                continue;
+                            };
+                            (Subject::Object(*i), f(&cx, wl))
+                        }
+                        (Work::Namespace(ns), Check::Namespace(f)) => {
+                            (Subject::Namespace(ns.clone()), f(&cx, ns))
+                        }
+                        (Work::Cluster, Check::Cluster(f)) => {
+                            if !cluster_rules_run {
+                                continue;
+                            }
+                            // Live: a cluster rule on a partial inventory would guess.
+                            match crate::source::live::kinds::cluster_rule_blocker(inv, &r.imp) {
+                                Some(reason) => (Subject::Cluster, Outcome::NotEvaluated(reason)),
+                                None => (Subject::Cluster, f(&cx)),
+                            }
+                        }
+                        _ => continue,
+                    };
+                    acc.record(inv, ri, subject, outcome);
                 }
-            }
-            out
-        })
-        .collect();
+                acc
+            },
+        )
+        .reduce(|| Gathered::new(rules.len()), Gathered::append);
+    let Gathered {
+        mut tallies,
+        mut findings,
+        failed_subjects,
+    } = gathered;
 
-    let mut tallies = vec![Tally::default(); rules.len()];
-    let mut findings = Vec::new();
-    let mut failed_subjects = Vec::new();
-    for (ri, subject, outcome) in outcomes {
-        let t = &mut tallies[ri];
-        match outcome {
-            Outcome::Skip => {}
-            Outcome::Pass => t.passed += 1,
-            Outcome::NotEvaluated(reason) => t.add_reason(reason),
-            Outcome::Fail(vs) => {
-                t.failed += 1;
-                failed_subjects.push((ri, subject.clone()));
-                for v in vs {
-                    findings.push(locate(inv, ri, &subject, v));
-                }
-            }
-        }
-    }
     // Scope `cluster` rules not run for static input are reported once, so
     // the report says why they are absent instead of hiding them.
     if !cluster_rules_run {
@@ -184,6 +180,55 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
         tallies,
         findings,
         failed_subjects,
+    }
+}
+
+/// What a share of the work gathered: tallies per rule, located findings
+/// and the subjects that failed, in work order.
+struct Gathered {
+    tallies: Vec<Tally>,
+    findings: Vec<Finding>,
+    failed_subjects: Vec<(usize, Subject)>,
+}
+
+impl Gathered {
+    fn new(rules: usize) -> Gathered {
+        Gathered {
+            tallies: vec![Tally::default(); rules],
+            findings: Vec::new(),
+            failed_subjects: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, inv: &Inventory, ri: usize, subject: Subject, outcome: Outcome) {
+        let t = &mut self.tallies[ri];
+        match outcome {
+            Outcome::Skip => {}
+            Outcome::Pass => t.passed += 1,
+            Outcome::NotEvaluated(reason) => t.add_reason(reason),
+            Outcome::Fail(vs) => {
+                t.failed += 1;
+                for v in vs {
+                    self.findings.push(locate(inv, ri, &subject, v));
+                }
+                self.failed_subjects.push((ri, subject));
+            }
+        }
+    }
+
+    /// `self` then `later`, as if gathered in one sequence.
+    fn append(mut self, mut later: Gathered) -> Gathered {
+        for (t, l) in self.tallies.iter_mut().zip(later.tallies) {
+            t.passed += l.passed;
+            t.failed += l.failed;
+            t.suppressed += l.suppressed;
+            for (reason, n) in l.not_evaluated {
+                t.add_reasons(reason, n);
+            }
+        }
+        self.findings.append(&mut later.findings);
+        self.failed_subjects.append(&mut later.failed_subjects);
+        self
     }
 }
 
