@@ -102,10 +102,11 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
 
     // Each unit of work is judged into a per-thread accumulator: passes
     // are counted, not stored (a large scan judges a million rule ×
-    // subject pairs), failures are located right away. Rayon folds and
-    // reduces adjacent pieces in order, so reasons and findings come out in
-    // work order, as if run sequentially.
-    let gathered = work
+    // subject pairs), failures are located right away. The pieces come
+    // back in work order and are joined once (merging them pairwise would
+    // copy the findings again at every level), so reasons and findings
+    // are in the order a sequential run gives.
+    let pieces: Vec<Gathered> = work
         .par_iter()
         .fold(
             || Gathered::new(rules.len()),
@@ -152,12 +153,12 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
                 acc
             },
         )
-        .reduce(|| Gathered::new(rules.len()), Gathered::append);
+        .collect();
     let Gathered {
         mut tallies,
         mut findings,
         failed_subjects,
-    } = gathered;
+    } = Gathered::join(rules.len(), pieces);
 
     // Scope `cluster` rules not run for static input are reported once, so
     // the report says why they are absent instead of hiding them.
@@ -216,19 +217,26 @@ impl Gathered {
         }
     }
 
-    /// `self` then `later`, as if gathered in one sequence.
-    fn append(mut self, mut later: Gathered) -> Gathered {
-        for (t, l) in self.tallies.iter_mut().zip(later.tallies) {
-            t.passed += l.passed;
-            t.failed += l.failed;
-            t.suppressed += l.suppressed;
-            for (reason, n) in l.not_evaluated {
-                t.add_reasons(reason, n);
+    /// The pieces in order, as if gathered in one sequence.
+    fn join(rules: usize, pieces: Vec<Gathered>) -> Gathered {
+        let mut all = Gathered::new(rules);
+        all.findings
+            .reserve_exact(pieces.iter().map(|p| p.findings.len()).sum());
+        all.failed_subjects
+            .reserve_exact(pieces.iter().map(|p| p.failed_subjects.len()).sum());
+        for p in pieces {
+            for (t, l) in all.tallies.iter_mut().zip(p.tallies) {
+                t.passed += l.passed;
+                t.failed += l.failed;
+                t.suppressed += l.suppressed;
+                for (reason, n) in l.not_evaluated {
+                    t.add_reasons(reason, n);
+                }
             }
+            all.findings.extend(p.findings);
+            all.failed_subjects.extend(p.failed_subjects);
         }
-        self.findings.append(&mut later.findings);
-        self.failed_subjects.append(&mut later.failed_subjects);
-        self
+        all
     }
 }
 
