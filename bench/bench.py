@@ -6,7 +6,7 @@ inputs. Every figure is whole-process: wall time from start to exit and the
 peak resident set size reported by the kernel for that process (wait4).
 """
 import argparse
-import json
+import shlex
 import os
 import platform
 import shutil
@@ -51,14 +51,17 @@ def measure(cmd, runs):
 
 
 def documents(kready, path):
-    out = subprocess.run(
-        [kready, "scan", path, "-f", "json", "-o", "-", "--fail-on", "never"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        check=False,
+    # The report is parsed in a child process: loaded here, the parent's
+    # memory would be inherited by the next measured processes (Linux
+    # carries the peak RSS of the forked parent into the exec'd child).
+    pipeline = (
+        f"{shlex.quote(kready)} scan {shlex.quote(path)} -f json -o - --fail-on never 2>/dev/null"
+        " | python3 -c 'import json,sys; s=json.load(sys.stdin)[\"summary\"];"
+        " print(s[\"documents\"], s[\"objects\"])'"
     )
-    summary = json.loads(out.stdout)["summary"]
-    return summary["documents"], summary["objects"]
+    out = subprocess.run(pipeline, shell=True, stdout=subprocess.PIPE, text=True, check=True)
+    docs, objs = out.stdout.split()
+    return int(docs), int(objs)
 
 
 def machine():

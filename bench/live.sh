@@ -11,9 +11,11 @@
 # Usage: bench/live.sh [RUNS]          (default 3 runs of each)
 # Env:   BENCH_KEEP=1       keep the cluster afterwards (prints how to stop it)
 #        KREADY_K8S_TOOLS  folder of up.sh/down.sh (default ../shared/tools/k8s-apiserver)
-#        BENCH_OWNED=1      Pods owned by ReplicaSets owned by the Deployments (one
-#                           ReplicaSet per Deployment), as controllers make them; by
-#                           default Pods are bare, so every one is judged (worst case)
+#        BENCH_BARE=1       Pods without owners, so every one is judged on its own with
+#                           its dozen findings (the worst case: 126,000 findings); by
+#                           default Pods are owned by ReplicaSets owned by the
+#                           Deployments (one ReplicaSet per Deployment), as controllers
+#                           make them
 #        BENCH_DEPLOYMENTS, BENCH_PODS, BENCH_SERVICES, BENCH_CONFIGMAPS (default 2000/6000/1000/1000)
 #        KREADY             the kready binary (default: cargo build --release)
 set -euo pipefail
@@ -26,6 +28,9 @@ PODS=${BENCH_PODS:-6000}
 SERVICES=${BENCH_SERVICES:-1000}
 CONFIGMAPS=${BENCH_CONFIGMAPS:-1000}
 NAMESPACES=20
+# Pods are owned through ReplicaSets unless BENCH_BARE=1.
+BENCH_OWNED=${BENCH_OWNED-1}
+[ -n "${BENCH_BARE:-}" ] && BENCH_OWNED=
 
 if [ -z "${KREADY:-}" ]; then
   cargo build --release --quiet
