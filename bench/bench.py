@@ -129,6 +129,12 @@ def main():
         floor = measure([a.floor, path], a.runs)
         document = measure([a.floor, "--document", path], a.runs)
         loader = measure([a.floor, "--tree", path], a.runs)
+        # A floor that crashed measured nothing: no figure rather than a wrong one.
+        for what, m in [("floor", floor), ("document floor", document), ("loader", loader)]:
+            if m["codes"] != [0]:
+                sys.exit(f"{what} on {name} exited with {m['codes']}: no figure")
+        if not set(scan["codes"]) <= {0, 1, 2}:
+            sys.exit(f"kready scan on {name} exited with {scan['codes']}")
         res[name] = dict(size=size, docs=docs, scan=scan, floor=floor, document=document, loader=loader)
         ratio = scan["median"] / floor["median"]
         dratio = scan["median"] / document["median"]
