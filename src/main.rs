@@ -54,7 +54,11 @@ enum Command {
   kready scan --live                             the cluster of the current kubeconfig context
   kready scan --live -n shop --require-complete  one namespace; exit 3 if something is unreadable
   kready scan --live -f policyreport | kubectl apply -f -
-                                                 PolicyReports for in-cluster dashboards")]
+                                                 PolicyReports for in-cluster dashboards
+
+Environment:
+  NO_COLOR          no colours on the terminal
+  KREADY_PHASES=1   print each phase's wall time and memory on stderr (load, rules, report...)")]
     Scan(Box<ScanArgs>),
     /// Write a commented starting configuration (.kready.yaml)
     #[command(after_help = "Examples:

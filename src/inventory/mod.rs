@@ -54,6 +54,9 @@ pub struct Inventory {
     pub server_version: Option<String>,
     /// Live: the namespaces a `-n` scan was limited to (`None`: all).
     pub namespaces: Option<Vec<String>>,
+    // The inventory's own lazy indexes are fields: rules borrow slices of
+    // them per object on hot paths, with no lock. `derived` is for the
+    // indexes a rule module defines for itself (its types stay private).
     components: OnceLock<crate::components::Detected>,
     labels: OnceLock<labels::LabelIndex>,
     grants: OnceLock<grants::Grants>,

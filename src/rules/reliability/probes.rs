@@ -36,7 +36,7 @@ fn judged_containers<'a>(w: &'a Workload<'a>) -> Vec<Container<'a>> {
 /// Whether a Service of the namespace selects the workload's pods.
 fn selected_by_service(cx: &Ctx, w: &Workload) -> bool {
     let ns = w.obj.effective_namespace().unwrap_or("");
-    !cx.inv.services_selecting(ns, w.labels()).is_empty()
+    cx.inv.services_selecting(ns, w.labels()).next().is_some()
 }
 
 /// Containers that receive traffic: those declaring ports; when none

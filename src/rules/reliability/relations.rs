@@ -26,12 +26,15 @@ pub fn pdb_selects(pdb: &Object, labels: Option<&Node>) -> bool {
 /// Workloads of the PDB's namespace whose pods it selects.
 fn pdb_workloads<'a>(cx: &Ctx<'a>, pdb: &'a Object) -> Vec<Workload<'a>> {
     let ns = pdb.effective_namespace().unwrap_or("");
-    match pdb.root.at(&["spec", "selector"]) {
-        // policy/v1beta1: an empty selector selects nothing.
-        Some(sel) if sel.is_empty() && pdb.api_version == "policy/v1beta1" => Vec::new(),
-        Some(sel) => cx.inv.workloads_selected_by_label(ns, sel).collect(),
-        None => Vec::new(),
-    }
+    let Some(sel) = pdb.root.at(&["spec", "selector"]) else {
+        return Vec::new();
+    };
+    // The index finds the candidates; `pdb_selects` keeps the verdict
+    // (policy/v1beta1's empty selector).
+    cx.inv
+        .workloads_selected_by_label(ns, sel)
+        .filter(|w| pdb_selects(pdb, w.labels()))
+        .collect()
 }
 
 /// Multi-replica Deployments and StatefulSets need a PDB so voluntary
