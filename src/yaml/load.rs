@@ -393,6 +393,8 @@ impl<T> RunCx<'_, T> {
             limits: self.limits,
             budget: self.budget,
             stack: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
             anchors: HashMap::new(),
             created: 0,
             root: None,
@@ -418,24 +420,26 @@ struct RunState {
     prev_end: u32,
 }
 
-enum Frame {
-    Seq {
-        pos: Pos,
-        items: Vec<Node>,
-        anchor: Option<String>,
-        created_at: usize,
-    },
-    Map(MapFrame),
-}
-
-struct MapFrame {
+/// An open collection. Its children wait in the builder's shared scratch
+/// stacks (`items`, `entries`) from `start` on, and move into a Vec of
+/// exactly their number when it closes: no Vec per collection grows by
+/// doubling (each growth a copy) and is shrunk again at the end.
+struct Frame {
     pos: Pos,
-    entries: Vec<(Key, Node)>,
-    key: Option<Key>,
+    start: usize,
     anchor: Option<String>,
     created_at: usize,
+    /// `Some` for a mapping.
+    map: Option<MapState>,
+}
+
+#[derive(Default)]
+struct MapState {
+    /// The key read, waiting for its value.
+    key: Option<Key>,
     /// Key index, built once a mapping grows past a few entries, so
-    /// duplicate detection stays linear on mappings with many keys.
+    /// duplicate detection stays linear on mappings with many keys
+    /// (indexes relative to the frame's `start`).
     index: Option<HashMap<Text, usize>>,
     merges: Vec<Node>,
 }
@@ -445,6 +449,10 @@ struct Builder<'l> {
     /// Nodes created by alias expansion in the whole file (all pieces).
     budget: &'l AtomicUsize,
     stack: Vec<Frame>,
+    /// Items of the open sequences, innermost last.
+    items: Vec<Node>,
+    /// Entries of the open mappings, innermost last.
+    entries: Vec<(Key, Node)>,
     anchors: HashMap<String, (Node, usize)>,
     /// Nodes created so far in the document (for anchor sizes).
     created: usize,
@@ -548,27 +556,8 @@ impl<T> RunCx<'_, T> {
                     b.created += 1;
                     b.push(Node::scalar(value, plain, pos), anchor, 1);
                 }
-                EventData::SequenceStart { anchor, .. } => {
-                    let frame = Frame::Seq {
-                        pos,
-                        items: Vec::new(),
-                        anchor,
-                        created_at: b.created,
-                    };
-                    b.open(frame, pos)?;
-                }
-                EventData::MappingStart { anchor, .. } => {
-                    let frame = Frame::Map(MapFrame {
-                        pos,
-                        entries: Vec::new(),
-                        key: None,
-                        anchor,
-                        created_at: b.created,
-                        index: None,
-                        merges: Vec::new(),
-                    });
-                    b.open(frame, pos)?;
-                }
+                EventData::SequenceStart { anchor, .. } => b.open(pos, anchor, false)?,
+                EventData::MappingStart { anchor, .. } => b.open(pos, anchor, true)?,
                 EventData::SequenceEnd | EventData::MappingEnd => b.close(pos)?,
             }
         }
@@ -614,9 +603,8 @@ fn helm_sources(text: &str) -> Vec<(u32, String)> {
 }
 
 /// Applies `<<` merge keys: merged entries never override explicit ones.
-fn finish_map(m: MapFrame) -> Node {
-    let mut entries = m.entries;
-    for merged in m.merges {
+fn apply_merges(entries: &mut Vec<(Key, Node)>, merges: Vec<Node>) {
+    for merged in merges {
         let maps: Vec<&Map> = match &merged.value {
             Value::Map(mm) => vec![mm],
             Value::Seq(s) => s.iter().filter_map(Node::as_map).collect(),
@@ -635,10 +623,6 @@ fn finish_map(m: MapFrame) -> Node {
         }
     }
     entries.shrink_to_fit();
-    Node {
-        pos: m.pos,
-        value: Value::Map(Map { entries }),
-    }
 }
 
 impl Builder<'_> {
@@ -650,36 +634,28 @@ impl Builder<'_> {
                 pos,
             });
         };
-        let (node, anchor, created_at) = match frame {
-            Frame::Seq {
-                pos,
-                mut items,
-                anchor,
-                created_at,
-            } => (
-                Node {
-                    pos,
-                    value: {
-                        // Trees live until the end of the scan: no slack.
-                        items.shrink_to_fit();
-                        Value::Seq(items)
-                    },
-                },
-                anchor,
-                created_at,
-            ),
-            Frame::Map(m) => {
-                let (anchor, created_at) = (m.anchor.clone(), m.created_at);
-                (finish_map(m), anchor, created_at)
+        // Trees live until the end of the scan: exactly sized, no slack.
+        let value = match frame.map {
+            None => Value::Seq(self.items.drain(frame.start..).collect()),
+            Some(m) => {
+                let mut entries: Vec<(Key, Node)> = self.entries.drain(frame.start..).collect();
+                if !m.merges.is_empty() {
+                    apply_merges(&mut entries, m.merges);
+                }
+                Value::Map(Map { entries })
             }
         };
         self.created += 1;
-        let size = self.created - created_at;
-        self.push(node, anchor, size);
+        let size = self.created - frame.created_at;
+        let node = Node {
+            pos: frame.pos,
+            value,
+        };
+        self.push(node, frame.anchor, size);
         Ok(())
     }
 
-    fn open(&mut self, frame: Frame, pos: Pos) -> Result<(), Problem> {
+    fn open(&mut self, pos: Pos, anchor: Option<String>, map: bool) -> Result<(), Problem> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(Problem {
                 kind: ProblemKind::Limit,
@@ -687,7 +663,18 @@ impl Builder<'_> {
                 pos,
             });
         }
-        self.stack.push(frame);
+        let (start, map) = if map {
+            (self.entries.len(), Some(MapState::default()))
+        } else {
+            (self.items.len(), None)
+        };
+        self.stack.push(Frame {
+            pos,
+            start,
+            anchor,
+            created_at: self.created,
+            map,
+        });
         Ok(())
     }
 
@@ -696,67 +683,76 @@ impl Builder<'_> {
         if let Some(a) = anchor {
             self.anchors.insert(a, (node.clone(), size));
         }
-        match self.stack.last_mut() {
-            None => self.root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map(m)) => match m.key.take() {
-                None => {
-                    let text = match node.value {
-                        Value::Scalar(Scalar { text, .. }) => text,
-                        // Complex keys never occur in Kubernetes objects;
-                        // keep the entry under a visible placeholder.
-                        _ => "<complex key>".into(),
-                    };
-                    m.key = Some(Key {
-                        text,
-                        pos: node.pos,
-                    });
-                }
-                Some(key) => {
-                    if key.text == "<<" {
-                        m.merges.push(node);
-                        return;
-                    }
-                    insert_entry(m, key, node, &mut self.problems);
-                }
-            },
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return;
+        };
+        let Some(m) = frame.map.as_mut() else {
+            self.items.push(node);
+            return;
+        };
+        match m.key.take() {
+            None => {
+                let text = match node.value {
+                    Value::Scalar(Scalar { text, .. }) => text,
+                    // Complex keys never occur in Kubernetes objects;
+                    // keep the entry under a visible placeholder.
+                    _ => "<complex key>".into(),
+                };
+                m.key = Some(Key {
+                    text,
+                    pos: node.pos,
+                });
+            }
+            Some(key) if key.text == "<<" => m.merges.push(node),
+            Some(key) => {
+                let start = frame.start;
+                insert_entry(m, &mut self.entries, start, key, node, &mut self.problems)
+            }
         }
     }
 }
 
-fn insert_entry(m: &mut MapFrame, key: Key, node: Node, problems: &mut Vec<Problem>) {
+/// Adds `key: node` to the open mapping whose entries are `all[start..]`.
+fn insert_entry(
+    m: &mut MapState,
+    all: &mut Vec<(Key, Node)>,
+    start: usize,
+    key: Key,
+    node: Node,
+    problems: &mut Vec<Problem>,
+) {
     const INDEX_FROM: usize = 16;
+    let entries = &mut all[start..];
     let existing = match &m.index {
         Some(ix) => ix.get(&key.text).copied(),
-        None => m.entries.iter().position(|(k, _)| k.text == key.text),
+        None => entries.iter().position(|(k, _)| k.text == key.text),
     };
     if let Some(i) = existing {
         problems.push(Problem {
             kind: ProblemKind::DuplicateKey,
             message: format!(
                 "duplicate key `{}` (first at line {}); the last value is used",
-                key.text, m.entries[i].0.pos.line
+                key.text, entries[i].0.pos.line
             ),
             pos: key.pos,
         });
-        m.entries[i] = (key, node);
+        entries[i] = (key, node);
         return;
     }
+    let len = entries.len();
     if let Some(ix) = &mut m.index {
-        ix.insert(key.text.clone(), m.entries.len());
-    } else if m.entries.len() >= INDEX_FROM {
-        m.index = Some(
-            m.entries
-                .iter()
-                .enumerate()
-                .map(|(i, (k, _))| (k.text.clone(), i))
-                .collect(),
-        );
-        if let Some(ix) = &mut m.index {
-            ix.insert(key.text.clone(), m.entries.len());
-        }
+        ix.insert(key.text.clone(), len);
+    } else if len >= INDEX_FROM {
+        let mut ix: HashMap<Text, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.text.clone(), i))
+            .collect();
+        ix.insert(key.text.clone(), len);
+        m.index = Some(ix);
     }
-    m.entries.push((key, node));
+    all.push((key, node));
 }
 
 #[cfg(test)]
