@@ -33,6 +33,25 @@ pub fn assert_valid(validator: &jsonschema::Validator, doc: &Value, what: &str) 
     );
 }
 
+/// The JSON writer renders findings in parallel, field by field: its text
+/// must be exactly what serde_json writes for the whole report.
+#[test]
+fn json_is_serde_json_pretty_text() {
+    let settings = Settings::default();
+    let rules = || scan::select_rules(&Selection::default(), &settings).unwrap();
+    // Findings; and diagnostics plus skipped files (broken input).
+    let reports = [
+        example_report(),
+        scan_report(&["fixtures/hostile".to_string()], &settings, rules()),
+    ];
+    assert!(!reports[0].findings.is_empty());
+    assert!(!reports[1].diagnostics.is_empty() && !reports[1].skipped.is_empty());
+    for r in &reports {
+        let want = serde_json::to_string_pretty(r).unwrap() + "\n";
+        assert_eq!(report::json::render(r), want);
+    }
+}
+
 #[test]
 fn json_matches_the_report_schema() {
     let r = example_report();
