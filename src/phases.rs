@@ -16,14 +16,32 @@ pub fn timed<T>(name: &str, f: impl FnOnce() -> T) -> T {
         return f();
     }
     let started = Instant::now();
+    let cpu_before = cpu_ms();
     let out = f();
+    let wall = started.elapsed().as_secs_f64() * 1e3;
+    // CPU time of all threads: cpu / wall is how parallel the phase was.
+    let cpu = match (cpu_before, cpu_ms()) {
+        (Some(a), Some(b)) => format!("{:>5} ms", b.saturating_sub(a)),
+        _ => "    ? ms".into(),
+    };
     eprintln!(
-        "kready: phase {name:<10} {:>8.1} ms   rss {} MB, peak {} MB",
-        started.elapsed().as_secs_f64() * 1e3,
+        "kready: phase {name:<10} {wall:>8.1} ms   cpu {cpu}   rss {} MB, peak {} MB",
         status_mb("VmRSS:"),
         status_mb("VmHWM:"),
     );
     out
+}
+
+/// User + system CPU time of the whole process so far, in ms (from
+/// /proc/self/stat, in clock ticks of 10 ms).
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces), from field 3.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace();
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) * 10)
 }
 
 /// A memory figure of this process from /proc/self/status, in MB (`?`
