@@ -36,18 +36,28 @@ def input_bytes(path):
     return total
 
 
-def measure(cmd, runs):
-    run(cmd)  # warm-up: page cache
-    results = [run(cmd) for _ in range(runs)]
-    codes = {c for _, _, c in results}
-    walls = [w for w, _, _ in results]
-    return {
-        "median": statistics.median(walls),
-        "min": min(walls),
-        "max": max(walls),
-        "rss": max(r for _, r, _ in results),
-        "codes": sorted(codes),
-    }
+def measure_all(cmds, runs):
+    """Runs every command `runs` times, interleaved: round k runs each
+    command once, so a machine that slows down or speeds up during the
+    benchmark (shared cores) weighs on every figure alike, and the ratios
+    compare runs made side by side. One warm-up run each (page cache)."""
+    for cmd in cmds.values():
+        run(cmd)
+    results = {key: [] for key in cmds}
+    for _ in range(runs):
+        for key, cmd in cmds.items():
+            results[key].append(run(cmd))
+    out = {}
+    for key, rs in results.items():
+        walls = [w for w, _, _ in rs]
+        out[key] = {
+            "median": statistics.median(walls),
+            "min": min(walls),
+            "max": max(walls),
+            "rss": max(r for _, r, _ in rs),
+            "codes": sorted({c for _, _, c in rs}),
+        }
+    return out
 
 
 def documents(kready, path):
@@ -110,7 +120,9 @@ def main():
         "# kready benchmark",
         "",
         f"Machine: {machine()}.",
-        f"Each figure: median of {a.runs} runs after one warm-up run (wall time of the whole process);",
+        f"Each figure: median of {a.runs} runs after one warm-up run (wall time of the whole process),"
+        " runs interleaved (each round runs every command on every input once, so drift in the"
+        " machine's speed weighs on all figures alike);",
         "peak RSS is the largest of the runs. Scan: `kready scan INPUT -f json -o /dev/null"
         " --fail-on never` (all rules, JSON report). Floor: `parse_only INPUT` (same file discovery"
         " and reading, libyaml-safer events only, same parallelism). Document floor:"
@@ -121,14 +133,20 @@ def main():
         "| input | bytes | documents | scan (s) | docs/s | floor (s) | scan / floor | document floor (s) | scan / document floor | loader (s) | peak RSS (MB) | RSS / input |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    cmds = {}
+    for name, path in inputs:
+        cmds[(name, "scan")] = [a.kready, "scan", path, "-f", "json", "-o", "/dev/null", "--fail-on", "never"]
+        cmds[(name, "floor")] = [a.floor, path]
+        cmds[(name, "document")] = [a.floor, "--document", path]
+        cmds[(name, "loader")] = [a.floor, "--tree", path]
+    measured = measure_all(cmds, a.runs)
     res = {}
     for name, path in inputs:
         size = input_bytes(path)
         docs, _objs = documents(a.kready, path)
-        scan = measure([a.kready, "scan", path, "-f", "json", "-o", "/dev/null", "--fail-on", "never"], a.runs)
-        floor = measure([a.floor, path], a.runs)
-        document = measure([a.floor, "--document", path], a.runs)
-        loader = measure([a.floor, "--tree", path], a.runs)
+        scan, floor, document, loader = (
+            measured[(name, what)] for what in ("scan", "floor", "document", "loader")
+        )
         # A floor that crashed measured nothing: no figure rather than a wrong one.
         for what, m in [("floor", floor), ("document floor", document), ("loader", loader)]:
             if m["codes"] != [0]:
