@@ -73,10 +73,43 @@ impl Tally {
 pub struct Results {
     pub rules: Vec<ActiveRule>,
     pub tallies: Vec<Tally>,
+    /// Passing checks per subject (for reports per namespace).
+    pub passes: Passes,
     pub findings: Vec<Finding>,
     /// Per finding's subject, whether the subject failed (for suppression
     /// bookkeeping): (rule, subject) → number of findings.
     pub failed_subjects: Vec<(usize, Subject)>,
+}
+
+/// How many checks passed, per subject: objects and namespaces in work
+/// order (a subject appears once per share of the work that judged it).
+#[derive(Clone, Debug, Default)]
+pub struct Passes {
+    pub objects: Vec<(usize, usize)>,
+    pub namespaces: Vec<(String, usize)>,
+    pub cluster: usize,
+}
+
+impl Passes {
+    fn add(&mut self, subject: &Subject) {
+        match subject {
+            Subject::Object(i) => match self.objects.last_mut() {
+                Some((last, n)) if last == i => *n += 1,
+                _ => self.objects.push((*i, 1)),
+            },
+            Subject::Namespace(ns) => match self.namespaces.last_mut() {
+                Some((last, n)) if last == ns => *n += 1,
+                _ => self.namespaces.push((ns.clone(), 1)),
+            },
+            Subject::Cluster => self.cluster += 1,
+        }
+    }
+
+    fn append(&mut self, other: Passes) {
+        self.objects.extend(other.objects);
+        self.namespaces.extend(other.namespaces);
+        self.cluster += other.cluster;
+    }
 }
 
 enum Work {
@@ -158,6 +191,7 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
         mut tallies,
         mut findings,
         failed_subjects,
+        passes,
     } = Gathered::join(rules.len(), pieces);
 
     // Scope `cluster` rules not run for static input are reported once, so
@@ -179,6 +213,7 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
     Results {
         rules,
         tallies,
+        passes,
         findings,
         failed_subjects,
     }
@@ -190,6 +225,7 @@ struct Gathered {
     tallies: Vec<Tally>,
     findings: Vec<Finding>,
     failed_subjects: Vec<(usize, Subject)>,
+    passes: Passes,
 }
 
 impl Gathered {
@@ -198,6 +234,7 @@ impl Gathered {
             tallies: vec![Tally::default(); rules],
             findings: Vec::new(),
             failed_subjects: Vec::new(),
+            passes: Passes::default(),
         }
     }
 
@@ -205,7 +242,10 @@ impl Gathered {
         let t = &mut self.tallies[ri];
         match outcome {
             Outcome::Skip => {}
-            Outcome::Pass => t.passed += 1,
+            Outcome::Pass => {
+                t.passed += 1;
+                self.passes.add(&subject);
+            }
             Outcome::NotEvaluated(reason) => t.add_reason(reason),
             Outcome::Fail(vs) => {
                 t.failed += 1;
@@ -235,6 +275,7 @@ impl Gathered {
             }
             all.findings.extend(p.findings);
             all.failed_subjects.extend(p.failed_subjects);
+            all.passes.append(p.passes);
         }
         all
     }

@@ -190,6 +190,9 @@ fn openreports_reports_per_namespace_and_cluster() {
     );
     assert_eq!(payments["summary"]["fail"], 1);
     assert_eq!(payments["summary"]["skip"], 1);
+    // single-replica passes on the worker (3 replicas); its suppressed
+    // privileged-container failure is a skip, not a pass.
+    assert_eq!(payments["summary"]["pass"], 1);
     let skipped = payments["results"]
         .as_array()
         .unwrap()
@@ -206,6 +209,7 @@ fn openreports_reports_per_namespace_and_cluster() {
     let shop = &docs[1];
     assert_eq!(shop["scope"]["kind"], "Namespace");
     assert_eq!(shop["summary"]["fail"], 3);
+    assert_eq!(shop["summary"]["pass"], 0);
     let priv_ = shop["results"]
         .as_array()
         .unwrap()
@@ -255,6 +259,9 @@ fn wgpolicy_v1alpha2_on_request() {
     assert_eq!(priv_["properties"]["kreadySeverity"], "critical");
 }
 
+/// Passing checks are counted per namespace: a namespace where every
+/// check passed gets a report with no results, and the cluster report is
+/// always written.
 #[test]
 fn no_findings_still_writes_a_cluster_report() {
     let settings = Settings::default();
@@ -271,9 +278,15 @@ fn no_findings_still_writes_a_cluster_report() {
     ] {
         let docs = policyreport::build(&r, api);
         validate(&docs, api.api_version());
-        assert_eq!(docs.len(), 1);
-        assert_eq!(docs[0]["summary"]["fail"], 0);
-        assert_eq!(docs[0]["results"], serde_json::json!([]));
+        assert_eq!(docs.len(), 2);
+        // The Pod and the CronJob of the fixture, both in `default`.
+        assert_eq!(docs[0]["metadata"]["namespace"], "default");
+        assert_eq!(docs[0]["summary"]["pass"], 2);
+        assert_eq!(docs[1]["summary"]["pass"], 0);
+        for d in &docs {
+            assert_eq!(d["summary"]["fail"], 0);
+            assert_eq!(d["results"], serde_json::json!([]));
+        }
     }
 }
 

@@ -36,6 +36,45 @@ pub struct Report {
     pub findings: Vec<FindingOut>,
     pub diagnostics: Vec<Diagnostic>,
     pub skipped: Vec<Skipped>,
+    /// Passing checks per namespace, for PolicyReport summaries; not in
+    /// the JSON report (its per-rule counts hold the same passes).
+    #[serde(skip)]
+    pub passes: PassCounts,
+}
+
+/// Passing checks by where their subject lives.
+#[derive(Debug, Default)]
+pub struct PassCounts {
+    pub by_namespace: BTreeMap<String, usize>,
+    /// Cluster-scoped objects and cluster-wide checks.
+    pub cluster: usize,
+}
+
+impl PassCounts {
+    fn of(results: &Results, inv: &Inventory) -> PassCounts {
+        let mut out = PassCounts {
+            cluster: results.passes.cluster,
+            ..Default::default()
+        };
+        let mut add = |ns: &str, n: usize| match out.by_namespace.get_mut(ns) {
+            Some(c) => *c += n,
+            None => {
+                out.by_namespace.insert(ns.to_string(), n);
+            }
+        };
+        for (ns, n) in &results.passes.namespaces {
+            add(ns, *n);
+        }
+        let mut cluster = 0;
+        for (i, n) in &results.passes.objects {
+            match inv.objects.get(*i).and_then(|o| o.effective_namespace()) {
+                Some(ns) => add(ns, *n),
+                None => cluster += n,
+            }
+        }
+        out.cluster += cluster;
+        out
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -387,6 +426,7 @@ pub fn build(input: BuildInput) -> Report {
         findings,
         diagnostics,
         skipped,
+        passes: PassCounts::of(results, inv),
     }
 }
 

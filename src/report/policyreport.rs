@@ -11,8 +11,10 @@
 //! severity, message, the object in `resources`, and `properties` with the
 //! field path, file, line and fingerprint. Suppressed findings are
 //! `result: skip`, `scored: false`, with the justification. Passing checks
-//! are not listed (kready scores them in its own reports), so
-//! `summary.pass` is absent.
+//! are counted in `summary.pass` (per namespace, and cluster-wide for
+//! cluster-scoped objects and cluster checks) but not listed one by one: a
+//! large cluster passes a million checks. A namespace whose objects all
+//! pass still gets its report, with no results.
 //!
 //! Output is multi-document YAML for `kubectl apply -f -`.
 
@@ -62,7 +64,12 @@ pub const REPORT_NAME: &str = "kready";
 /// The reports as Kubernetes objects: namespaced ones sorted by namespace,
 /// then the cluster-wide one.
 pub fn build(report: &Report, api: PolicyReportApi) -> Vec<Value> {
-    let mut by_ns: BTreeMap<&str, Vec<&FindingOut>> = BTreeMap::new();
+    let mut by_ns: BTreeMap<&str, Vec<&FindingOut>> = report
+        .passes
+        .by_namespace
+        .keys()
+        .map(|ns| (ns.as_str(), Vec::new()))
+        .collect();
     let mut cluster = Vec::new();
     for f in &report.findings {
         match namespace_of(f) {
@@ -107,6 +114,10 @@ fn document(
         }),
     );
     let skipped = findings.iter().filter(|f| f.suppression.is_some()).count();
+    let passed = match ns {
+        Some(ns) => report.passes.by_namespace.get(ns).copied().unwrap_or(0),
+        None => report.passes.cluster,
+    };
     let mut doc = Map::new();
     doc.insert("apiVersion".into(), json!(api.api_version()));
     doc.insert("kind".into(), json!(kind));
@@ -123,6 +134,7 @@ fn document(
     doc.insert(
         "summary".into(),
         json!({
+            "pass": passed,
             "fail": findings.len() - skipped,
             "warn": 0,
             "error": 0,
