@@ -9,7 +9,7 @@
 //! a commented starting file ([`TEMPLATE`]).
 
 use crate::catalog::{self, Pillar, Severity};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, SharedText};
 use crate::scan::RuleOverrides;
 use crate::settings::{KubeVersion, PssLevel, Settings, Thresholds};
 use crate::suppress::{Exemption, Matcher, Origin, RuleMatcher};
@@ -210,7 +210,7 @@ pub struct LoadedConfig {
     pub path: PathBuf,
     /// The path as shown in messages.
     pub file: Arc<str>,
-    pub text: Arc<str>,
+    pub text: SharedText,
     pub config: Config,
     /// The exemptions, compiled (globs built, dates parsed).
     pub exemptions: Vec<Exemption>,
@@ -221,7 +221,7 @@ pub struct LoadedConfig {
 #[derive(Debug)]
 pub struct ConfigError {
     pub diagnostics: Vec<Diagnostic>,
-    pub text: Option<Arc<str>>,
+    pub text: Option<SharedText>,
 }
 
 impl ConfigError {
@@ -289,7 +289,7 @@ fn display_path(path: &Path) -> String {
 
 /// Parses and checks configuration text; `file` names it in messages.
 pub fn parse(text: &str, file: Arc<str>) -> Result<LoadedConfig, ConfigError> {
-    let shared_text: Arc<str> = Arc::from(text);
+    let shared_text: SharedText = Arc::new(text.to_string());
     let fail = |diagnostics: Vec<Diagnostic>| ConfigError {
         diagnostics,
         text: Some(shared_text.clone()),

@@ -126,18 +126,23 @@ impl Window {
     }
 }
 
+/// Source text shared by a scan and its diagnostics: `Arc<String>` rather
+/// than `Arc<str>` because a file's text becomes shared without a copy (a
+/// 50 MB file would be copied once more, on one core, for nothing).
+pub type SharedText = Arc<String>;
+
 /// A file's text and where every `STRIDE`th line starts, computed once: a
 /// 50 MB file with a hundred diagnostics is not rescanned per diagnostic,
 /// and its index is a few hundred KB, not one word per line.
 pub struct SourceText {
-    text: Arc<str>,
+    text: SharedText,
     checkpoints: Vec<usize>,
 }
 
 impl SourceText {
     const STRIDE: usize = 64;
 
-    pub fn new(text: impl Into<Arc<str>>) -> SourceText {
+    pub fn new(text: impl Into<SharedText>) -> SourceText {
         let text = text.into();
         let checkpoints = std::iter::once(0)
             .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
@@ -259,7 +264,11 @@ mod tests {
             Some(Pos { line: 2, col: 5 }),
             "did not find expected node content",
         );
-        let s = render(&d, Some(&SourceText::new("a: 1\nb: [x\n")), false);
+        let s = render(
+            &d,
+            Some(&SourceText::new("a: 1\nb: [x\n".to_string())),
+            false,
+        );
         assert!(s.contains("deploy.yaml:2:5"), "{s}");
         assert!(s.contains("b: [x"), "{s}");
         assert!(s.contains("manifest-parse-error"), "{s}");

@@ -530,11 +530,11 @@ fn run_scan(args: ScanArgs) -> ExitCode {
     let mut sources: HashMap<Arc<str>, Option<SourceText>> = HashMap::new();
     for d in &report.diagnostics {
         let src = sources.entry(d.file.clone()).or_insert_with(|| {
-            let text: Option<Arc<str>> = scan.texts().get(&d.file).cloned().or_else(|| {
-                std::fs::read_to_string(d.file.as_ref())
-                    .ok()
-                    .map(Into::into)
-            });
+            let text = scan
+                .texts()
+                .get(&d.file)
+                .cloned()
+                .or_else(|| std::fs::read_to_string(d.file.as_ref()).ok().map(Arc::new));
             text.map(SourceText::new)
         });
         eprint!("{}", kready::diagnostic::render(d, src.as_ref(), color_err));

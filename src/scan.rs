@@ -182,7 +182,7 @@ impl Scan {
         })
     }
 
-    pub fn texts(&self) -> &HashMap<Arc<str>, Arc<str>> {
+    pub fn texts(&self) -> &HashMap<Arc<str>, crate::diagnostic::SharedText> {
         &self.source.texts
     }
 }

@@ -342,11 +342,11 @@ fn load_vec(name: Arc<str>, mut bytes: Vec<u8>, limits: &Limits, helm: bool) -> 
         return out;
     }
     prepare(&mut bytes);
-    let text: Arc<str> = match String::from_utf8(bytes) {
+    let text: String = match String::from_utf8(bytes) {
         // The text the positions refer to (line ends normalised as the loader does).
         Ok(t) => match yaml::load::crlf_to_lf(&t) {
-            std::borrow::Cow::Owned(lf) => Arc::from(lf),
-            std::borrow::Cow::Borrowed(_) => Arc::from(t),
+            std::borrow::Cow::Owned(lf) => lf,
+            std::borrow::Cow::Borrowed(_) => t,
         },
         Err(e) => {
             let bytes = e.into_bytes();
@@ -396,7 +396,7 @@ fn load_vec(name: Arc<str>, mut bytes: Vec<u8>, limits: &Limits, helm: bool) -> 
     }
     cap_diagnostics(&name, &mut out.diagnostics);
     if !out.diagnostics.is_empty() {
-        out.texts.insert(name.clone(), text);
+        out.texts.insert(name.clone(), Arc::new(text));
     }
     out
 }
@@ -421,7 +421,7 @@ fn not_utf8(name: &Arc<str>, bytes: &[u8], out: &mut SourceOutput) {
         )
         .with_help("Kubernetes manifests must be UTF-8 text; re-save the file as UTF-8"),
     );
-    out.texts.insert(name.clone(), Arc::from(lossy.as_ref()));
+    out.texts.insert(name.clone(), Arc::new(lossy.into_owned()));
 }
 
 fn problem_diagnostic(name: &Arc<str>, p: &yaml::Problem) -> Diagnostic {

@@ -20,7 +20,7 @@ pub struct SourceOutput {
     pub skipped: Vec<Skipped>,
     pub stats: Stats,
     /// Texts of the inputs that have diagnostics, for code frames.
-    pub texts: HashMap<Arc<str>, Arc<str>>,
+    pub texts: HashMap<Arc<str>, crate::diagnostic::SharedText>,
     /// What the input knows about the cluster it came from: set by the
     /// live source and by `kready snapshot` files.
     pub cluster: Option<ClusterFacts>,
