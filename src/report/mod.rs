@@ -264,8 +264,21 @@ pub fn build(input: BuildInput) -> Report {
     } = input;
 
     // A failed subject whose findings are all suppressed does not count.
+    // Only rules with a suppressed finding can have one: the findings of
+    // the others are not looked at (a large scan has 100,000 of them and
+    // a handful of suppressions).
+    let mut suppressed_rule = vec![false; results.rules.len()];
+    for f in suppressions
+        .keys()
+        .filter_map(|fi| results.findings.get(*fi))
+    {
+        suppressed_rule[f.rule] = true;
+    }
     let mut open_per_subject: HashMap<(usize, &Subject), (usize, usize)> = HashMap::new();
     for (fi, f) in results.findings.iter().enumerate() {
+        if !suppressed_rule[f.rule] {
+            continue;
+        }
         let e = open_per_subject.entry((f.rule, &f.subject)).or_default();
         e.0 += 1;
         if suppressions.contains_key(&fi) {
