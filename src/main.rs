@@ -58,7 +58,7 @@ enum Command {
 
 Environment:
   NO_COLOR          no colours on the terminal
-  KREADY_PHASES=1   print each phase's wall time and memory on stderr (load, rules, report...)")]
+  KREADY_PHASES=1   print each phase's wall time, CPU time and memory on stderr (load, rules, report...)")]
     Scan(Box<ScanArgs>),
     /// Write a commented starting configuration (.kready.yaml)
     #[command(after_help = "Examples:
