@@ -52,27 +52,30 @@ pub struct PassCounts {
 
 impl PassCounts {
     fn of(results: &Results, inv: &Inventory) -> PassCounts {
+        let passes = &results.passes;
+        let namespaces = passes
+            .namespaces
+            .iter()
+            .map(|(ns, n)| (Some(ns.as_str()), *n));
+        let objects = passes.objects.iter().map(|(i, n)| {
+            let ns = inv.objects.get(*i).and_then(|o| o.effective_namespace());
+            (ns, *n)
+        });
         let mut out = PassCounts {
-            cluster: results.passes.cluster,
+            cluster: passes.cluster,
             ..Default::default()
         };
-        let mut add = |ns: &str, n: usize| match out.by_namespace.get_mut(ns) {
-            Some(c) => *c += n,
-            None => {
-                out.by_namespace.insert(ns.to_string(), n);
-            }
-        };
-        for (ns, n) in &results.passes.namespaces {
-            add(ns, *n);
-        }
-        let mut cluster = 0;
-        for (i, n) in &results.passes.objects {
-            match inv.objects.get(*i).and_then(|o| o.effective_namespace()) {
-                Some(ns) => add(ns, *n),
-                None => cluster += n,
+        for (ns, n) in namespaces.chain(objects) {
+            match ns {
+                Some(ns) => match out.by_namespace.get_mut(ns) {
+                    Some(c) => *c += n,
+                    None => {
+                        out.by_namespace.insert(ns.to_string(), n);
+                    }
+                },
+                None => out.cluster += n,
             }
         }
-        out.cluster += cluster;
         out
     }
 }

@@ -744,10 +744,6 @@ fn is_placeholder_for(name: &str, value: &str) -> bool {
     is_placeholder(value) || (n.len() >= 9 && compact(value).contains(&n))
 }
 
-/// A credential recognised by its shape, anywhere in a value: PEM private
-/// key blocks, URLs with an embedded password, AWS access key IDs, and
-/// well-known token formats (GitHub, GitLab, Slack, Google API keys, Stripe
-/// live keys).
 /// Token prefixes of well-known credentials: (prefix, length of the rest
 /// at least, what it is).
 const TOKEN_PREFIXES: &[(&str, usize, &str)] = &[
@@ -764,12 +760,15 @@ const TOKEN_PREFIXES: &[(&str, usize, &str)] = &[
     ("sk_live_", 24, "a Stripe secret key"),
 ];
 
+/// A credential recognised by its shape, anywhere in a value: PEM private
+/// key blocks, URLs with an embedded password, AWS access key IDs, and
+/// well-known token formats (GitHub, GitLab, Slack, Google API keys, Stripe
+/// live keys).
 fn credential_in_text(text: &str) -> Option<&'static str> {
     // Every needle the checks below look for, in one pass: nearly all
     // config values hold none, and twelve `find`s per value were the
-    // costliest part of the secret rules.
-    // (Without the automaton, which cannot fail to build for these, the
-    // checks simply all run.)
+    // costliest part of the secret rules. (Without the automaton, which
+    // cannot fail to build for these needles, the checks all run.)
     static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::LazyLock::new(|| {
             let needles = ["-----BEGIN ", "://"]
