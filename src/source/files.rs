@@ -86,8 +86,13 @@ fn parse_only_with(
                 return (1, 0, 0);
             };
             prepare(&mut bytes);
-            let text = String::from_utf8_lossy(&bytes);
-            let (docs, events) = parse(&text);
+            // Validated as the scan validates it (`from_utf8`, not the
+            // slower lossy decoding); text that is not UTF-8 is not parsed
+            // by the scan either.
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                return (1, 0, 0);
+            };
+            let (docs, events) = parse(text);
             (1, docs, events)
         })
         .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
