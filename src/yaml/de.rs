@@ -58,6 +58,13 @@ pub fn from_node_kubernetes<T: DeserializeOwned>(node: &Node) -> Result<T, Typed
 }
 
 fn read<T: DeserializeOwned>(de: NodeDe<'_>) -> Result<T, TypedError> {
+    // Almost every object is valid: read it without tracking the field
+    // path (path tracking wraps every key and value, most of the cost),
+    // and only when that fails read it again to name the path. Reading is
+    // deterministic, so the second pass fails at the same place.
+    if let Ok(v) = T::deserialize(de) {
+        return Ok(v);
+    }
     let node = de.node;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
