@@ -238,12 +238,50 @@ fn parse_pieces(text: &str, each: impl Fn(&mut Parser) -> (usize, usize) + Sync)
         .map(|r| {
             let start = starts[r.start].0;
             let end = starts.get(r.end).map(|(b, _)| *b).unwrap_or(text.len());
-            let mut bytes = &text.as_bytes()[start..end];
+            let mut input = Chunked::new(&text.as_bytes()[start..end]);
             let mut parser = Parser::new();
-            parser.set_input_string(&mut bytes);
+            parser.set_input(&mut input);
             each(&mut parser)
         })
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
+/// The parser's input, handed over a few kilobytes at a time.
+///
+/// libyaml-safer decodes whatever its reader offers into a buffer of
+/// `char`s (4 bytes each) before scanning. Given the whole text (a plain
+/// `&[u8]` offers all of it), it decodes a whole file or piece up front:
+/// a buffer four times the text, grown by doubling (each growth a copy),
+/// in fresh memory (a 10 MB single-document file would take 40 MB more).
+/// Offered in chunks, the buffer stays small. Chunks may end inside a
+/// UTF-8 sequence: the reader keeps the incomplete tail for the next one.
+struct Chunked<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Chunked<'a> {
+    const CHUNK: usize = 64 * 1024;
+    fn new(bytes: &'a [u8]) -> Self {
+        Chunked { rest: bytes }
+    }
+}
+
+impl std::io::Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.rest.len());
+        buf[..n].copy_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Chunked<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(&self.rest[..self.rest.len().min(Self::CHUNK)])
+    }
+    fn consume(&mut self, n: usize) {
+        self.rest = &self.rest[n.min(self.rest.len())..];
+    }
 }
 
 /// `\r\n` line ends as `\n`. libyaml-safer 0.1 counts a CRLF as two lines
@@ -476,9 +514,9 @@ impl<T> RunCx<'_, T> {
         part: &mut Part<T>,
     ) -> Result<(), Problem> {
         let line_base = st.line_base;
-        let mut bytes = text.as_bytes();
+        let mut input = Chunked::new(text.as_bytes());
         let mut parser = Parser::new();
-        parser.set_input_string(&mut bytes);
+        parser.set_input(&mut input);
         loop {
             let ev = parser.parse().map_err(|e| syntax_problem(&e, line_base))?;
             let pos = pos_of(ev.start_mark, line_base);
@@ -853,6 +891,45 @@ mod tests {
         let l = load(s, &Limits::default());
         assert_eq!(l.helm_source(&l.docs[0]), Some("chart/templates/a.yaml"));
         assert_eq!(l.helm_source(&l.docs[1]), Some("chart/templates/b.yaml"));
+    }
+
+    #[test]
+    fn characters_split_between_input_chunks_are_read_whole() {
+        // Values of multi-byte characters laid so that some of them cross
+        // every chunk boundary the parser's input is cut at.
+        let mut text = String::new();
+        let mut n = 0;
+        while text.len() < 3 * Chunked::CHUNK {
+            text.push_str(&format!("k{n}: \"é€𝄞{}\"\n", "é".repeat(n % 7)));
+            n += 1;
+        }
+        text.push_str("last: end\n");
+        let root = one(&text);
+        let Value::Map(m) = &root.value else {
+            panic!("not a map")
+        };
+        assert_eq!(m.entries.len(), n + 1);
+        for (i, (k, v)) in m.entries.iter().take(n).enumerate() {
+            assert_eq!(k.text, format!("k{i}"));
+            assert_eq!(
+                k.pos,
+                Pos {
+                    line: i as u32 + 1,
+                    col: 1
+                }
+            );
+            assert_eq!(
+                v.as_str(),
+                Some(format!("é€𝄞{}", "é".repeat(i % 7)).as_str())
+            );
+        }
+        assert_eq!(
+            m.entries[n].1.pos,
+            Pos {
+                line: n as u32 + 1,
+                col: 7
+            }
+        );
     }
 
     #[test]
