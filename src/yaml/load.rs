@@ -10,6 +10,7 @@
 //! expansion) turn hostile input into a clear error instead of a hang.
 
 use super::node::{Key, Map, Node, Pos, Scalar, Text, Value};
+use super::unkept;
 use libyaml_safer::{EventData, Parser, ScalarStyle};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -115,7 +116,7 @@ pub type HelmSource<'a> = Option<(u32, &'a str)>;
 /// Parses every document of `text`.
 pub fn load(text: &str, limits: &Limits) -> Loaded {
     let sources = helm_sources(text);
-    let mapped = map_documents(text, &sources, limits, &|doc, src| {
+    let mapped = map_documents(text, &sources, limits, false, &|doc, src| {
         (doc, src.map(|(line, _)| line))
     });
     let mut out = Loaded {
@@ -137,7 +138,8 @@ pub fn load(text: &str, limits: &Limits) -> Loaded {
 
 /// Parses every document of `text` and hands each to `f` as soon as it is
 /// complete, so a caller can keep what it needs (objects) and drop the
-/// rest. Large inputs are split at `---` lines and parsed in parallel
+/// rest. For manifests: unlike `load`, CRD schemas are parsed but not
+/// kept (`unkept`). Large inputs are split at `---` lines and parsed in parallel
 /// (positions are those of the whole text); `f` may run on several
 /// threads, and the results come back in document order.
 pub fn load_map<T: Send>(
@@ -146,7 +148,7 @@ pub fn load_map<T: Send>(
     f: &(dyn Fn(Document, HelmSource<'_>) -> T + Sync),
 ) -> Mapped<T> {
     let sources = helm_sources(text);
-    map_documents(text, &sources, limits, f)
+    map_documents(text, &sources, limits, true, f)
 }
 
 /// Files below this size are parsed in one piece.
@@ -158,6 +160,7 @@ fn map_documents<T: Send>(
     text: &str,
     sources: &[(u32, String)],
     limits: &Limits,
+    trim: bool,
     f: &(dyn Fn(Document, HelmSource<'_>) -> T + Sync),
 ) -> Mapped<T> {
     use rayon::prelude::*;
@@ -170,6 +173,7 @@ fn map_documents<T: Send>(
         sources,
         limits,
         budget: &budget,
+        trim,
         f,
     };
     let pieces = pieces(text, &starts);
@@ -378,6 +382,8 @@ struct RunCx<'a, T> {
     sources: &'a [(u32, String)],
     limits: &'a Limits,
     budget: &'a AtomicUsize,
+    /// CRD schemas are not kept (`unkept`).
+    trim: bool,
     f: &'a (dyn Fn(Document, HelmSource<'_>) -> T + Sync),
 }
 
@@ -437,6 +443,7 @@ impl<T> RunCx<'_, T> {
             created: 0,
             root: None,
             problems: Vec::new(),
+            no_anchor: None,
         };
         let mut st = RunState {
             line_base: line - 1,
@@ -469,6 +476,9 @@ struct Frame {
     created_at: usize,
     /// `Some` for a mapping.
     map: Option<MapState>,
+    /// A collection whose content is not kept (`unkept`): its children
+    /// are read (keys checked for duplicates, depth counted) and dropped.
+    skip: bool,
 }
 
 #[derive(Default)]
@@ -496,6 +506,9 @@ struct Builder<'l> {
     created: usize,
     root: Option<Node>,
     problems: Vec<Problem>,
+    /// Whether the current document surely defines no anchor (computed
+    /// once per document, when a schema is about to be skipped).
+    no_anchor: Option<bool>,
 }
 
 fn pos_of(m: libyaml_safer::Mark, line_base: u32) -> Pos {
@@ -527,13 +540,19 @@ impl<T> RunCx<'_, T> {
                     st.doc_start = pos.line;
                     b.anchors.clear();
                     b.created = 0;
+                    b.no_anchor = None;
                 }
                 EventData::DocumentEnd { .. } => {
                     let lo = st.prev_end;
                     st.prev_end = pos.line;
-                    let Some(root) = b.root.take() else { continue };
+                    let Some(mut root) = b.root.take() else {
+                        continue;
+                    };
                     if root.is_null() {
                         continue;
+                    }
+                    if self.trim && root.get("kind").and_then(Node::as_str) == Some(unkept::KIND) {
+                        unkept::trim(&mut root);
                     }
                     // Source comments sit between the previous document and this root.
                     let hi = root.pos.line;
@@ -583,6 +602,12 @@ impl<T> RunCx<'_, T> {
                     style,
                     ..
                 } => {
+                    if b.in_skipped_value() {
+                        // Not kept: no text conversion, a placeholder in the parent.
+                        b.created += 1;
+                        b.push(Node::scalar(Text::const_new(""), false, pos), anchor, 1);
+                        continue;
+                    }
                     let plain = style == ScalarStyle::Plain
                         && tag.as_deref().is_none_or(|t| t != "tag:yaml.org,2002:str");
                     // Short texts go inline in `Text`; long ones keep
@@ -594,11 +619,37 @@ impl<T> RunCx<'_, T> {
                     b.created += 1;
                     b.push(Node::scalar(value, plain, pos), anchor, 1);
                 }
-                EventData::SequenceStart { anchor, .. } => b.open(pos, anchor, false)?,
-                EventData::MappingStart { anchor, .. } => b.open(pos, anchor, true)?,
+                EventData::SequenceStart { anchor, .. } => {
+                    let skip = self.skips_here(b, st.doc_start);
+                    b.open(pos, anchor, false, skip)?
+                }
+                EventData::MappingStart { anchor, .. } => {
+                    let skip = self.skips_here(b, st.doc_start);
+                    b.open(pos, anchor, true, skip)?
+                }
                 EventData::SequenceEnd | EventData::MappingEnd => b.close(pos)?,
             }
         }
+    }
+}
+
+impl<T> RunCx<'_, T> {
+    /// Whether the collection about to open is a CRD schema that need not
+    /// be kept: the path and kind say so, and the document (which starts
+    /// on line `doc_line`) defines no anchor an alias could need.
+    fn skips_here(&self, b: &mut Builder, doc_line: u32) -> bool {
+        if !self.trim || !b.opens_schema() {
+            return false;
+        }
+        *b.no_anchor.get_or_insert_with(|| {
+            let i = self
+                .starts
+                .partition_point(|(_, l)| *l <= doc_line)
+                .saturating_sub(1);
+            let start = self.starts.get(i).map_or(0, |(b, _)| *b);
+            let end = self.starts.get(i + 1).map_or(self.text.len(), |(b, _)| *b);
+            !unkept::may_have_anchor(&self.text.as_bytes()[start..end])
+        })
     }
 }
 
@@ -682,6 +733,15 @@ impl Builder<'_> {
         };
         // Trees live until the end of the scan: exactly sized, no slack.
         let value = match frame.map {
+            // Not kept: the children are dropped, an empty collection stays.
+            Some(_) if frame.skip => {
+                self.entries.truncate(frame.start);
+                Value::Map(Map::default())
+            }
+            None if frame.skip => {
+                self.items.truncate(frame.start);
+                Value::Seq(Vec::new())
+            }
             None => Value::Seq(self.items.drain(frame.start..).collect()),
             Some(m) => {
                 let mut entries: Vec<(Key, Node)> = self.entries.drain(frame.start..).collect();
@@ -701,7 +761,13 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn open(&mut self, pos: Pos, anchor: Option<String>, map: bool) -> Result<(), Problem> {
+    fn open(
+        &mut self,
+        pos: Pos,
+        anchor: Option<String>,
+        map: bool,
+        skip: bool,
+    ) -> Result<(), Problem> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(Problem {
                 kind: ProblemKind::Limit,
@@ -714,14 +780,53 @@ impl Builder<'_> {
         } else {
             (self.items.len(), None)
         };
+        let skip = skip || self.stack.last().is_some_and(|f| f.skip);
         self.stack.push(Frame {
             pos,
             start,
             anchor,
             created_at: self.created,
             map,
+            skip,
         });
         Ok(())
+    }
+
+    /// Whether the next node is a value inside a collection not kept.
+    fn in_skipped_value(&self) -> bool {
+        self.stack
+            .last()
+            .is_some_and(|f| f.skip && f.map.as_ref().is_none_or(|m| m.key.is_some()))
+    }
+
+    /// Whether the collection about to open is the schema of a CRD:
+    /// `unkept::is_schema_path` for the keys pending on the stack, and the
+    /// root mapping read so far has `kind: CustomResourceDefinition`.
+    fn opens_schema(&self) -> bool {
+        let n = self.stack.len();
+        if !(n == 2 || n == 4) || self.stack[n - 1].skip {
+            return false;
+        }
+        let mut keys: [Option<&str>; 4] = [None; 4];
+        for (slot, f) in keys.iter_mut().zip(&self.stack) {
+            *slot = match &f.map {
+                None => None,
+                Some(m) => match &m.key {
+                    Some(k) => Some(k.text.as_str()),
+                    None => return false,
+                },
+            };
+        }
+        if !unkept::is_schema_path(&keys[..n]) {
+            return false;
+        }
+        // The root's own entries end where the next open mapping's begin.
+        let (root, next) = (&self.stack[0], &self.stack[1]);
+        self.entries[root.start..next.start.min(self.entries.len())]
+            .iter()
+            .rev()
+            .find(|(k, _)| k.text == "kind")
+            .is_some_and(|(_, v)| v.as_str() == Some(unkept::KIND))
     }
 
     /// Places a finished node into its parent (or as the document root).
@@ -883,6 +988,102 @@ mod tests {
         let s = "[".repeat(100_000);
         let l = load(&s, &Limits::default());
         assert!(l.problems.iter().any(|p| p.kind == ProblemKind::Limit));
+    }
+
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  versions:
+  - name: v1
+    served: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+";
+
+    /// The documents as a scan loads them (`load_map`), and the problems.
+    fn scanned(text: &str, limits: &Limits) -> (Vec<Node>, Vec<Problem>) {
+        let m = load_map(text, limits, &|doc, _| doc.root);
+        (m.items, m.problems)
+    }
+
+    fn scanned_one(text: &str) -> Node {
+        let (mut docs, problems) = scanned(text, &Limits::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(docs.len(), 1);
+        docs.remove(0)
+    }
+
+    #[test]
+    fn crd_schemas_are_parsed_but_not_kept() {
+        let root = scanned_one(CRD);
+        let v = root.at(&["spec", "versions"]).unwrap().items()[0].clone();
+        assert_eq!(v.get("name").and_then(Node::as_str), Some("v1"));
+        let schema = v.get("schema").unwrap();
+        assert!(matches!(&schema.value, Value::Map(m) if m.entries.is_empty()));
+        assert_eq!(schema.pos, Pos { line: 11, col: 7 });
+        assert_eq!(
+            root.at(&["spec", "group"]).and_then(Node::as_str),
+            Some("example.com")
+        );
+        // `load` (YAML as a library) keeps everything; other kinds keep the path.
+        let whole = one(CRD);
+        assert!(whole.at(&["spec", "versions"]).unwrap().items()[0]
+            .at(&["schema", "openAPIV3Schema", "type"])
+            .is_some());
+        let other = CRD.replace("CustomResourceDefinition", "Widget");
+        assert_eq!(
+            scanned_one(&other).to_json()["spec"],
+            whole.to_json()["spec"]
+        );
+    }
+
+    #[test]
+    fn crd_tree_does_not_depend_on_key_order() {
+        // `kind` after `spec`: built whole, then trimmed to the same tree.
+        let late = CRD.replace("kind: CustomResourceDefinition\n", "")
+            + "kind: CustomResourceDefinition\n";
+        let (a, b) = (scanned_one(CRD).to_json(), scanned_one(&late).to_json());
+        assert_eq!(a["spec"], b["spec"]);
+        assert_eq!(a["spec"]["versions"][0]["schema"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn problems_inside_a_crd_schema_are_still_found() {
+        let dup = CRD.replace(
+            "        type: object\n",
+            "        type: object\n        type: array\n",
+        );
+        let (_, problems) = scanned(&dup, &Limits::default());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].kind, ProblemKind::DuplicateKey);
+        assert_eq!(problems[0].pos.line, 13);
+        let limits = Limits {
+            max_depth: 6,
+            ..Limits::default()
+        };
+        let (_, problems) = scanned(CRD, &limits);
+        assert!(
+            problems.iter().any(|p| p.kind == ProblemKind::Limit),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn crd_schema_anchors_keep_their_content_for_aliases() {
+        let text = CRD.replace("openAPIV3Schema:", "openAPIV3Schema: &s") + "  extra: *s\n";
+        let root = scanned_one(&text);
+        assert_eq!(
+            root.at(&["spec", "extra", "type"]).and_then(Node::as_str),
+            Some("object")
+        );
+        let v = root.at(&["spec", "versions"]).unwrap().items()[0].clone();
+        assert!(v.get("schema").unwrap().is_empty());
     }
 
     #[test]
