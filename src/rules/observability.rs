@@ -863,25 +863,24 @@ fn monitor_selects_nothing(cx: &Ctx, o: &Object) -> Outcome {
         Some(n) => format!("namespace {}", n.join(", ")),
     };
     let selector = monitor_selector(o);
-    // (name, labels, port names) of candidates.
-    let mut candidates: Vec<(String, Option<&Node>, Vec<&str>)> = Vec::new();
+    // Candidates are counted; only those the selector matches are kept,
+    // with their port names (names are written only for a message).
+    let mut matched: Vec<(&Object, Vec<&str>)> = Vec::new();
+    let candidates;
     if pod {
         let wls: Vec<Workload> = match &namespaces {
             None => cx.inv.workloads().collect(),
             Some(ns) => ns.iter().flat_map(|n| cx.inv.workloads_in(n)).collect(),
         };
+        candidates = wls.len();
         for w in wls {
-            let ports = w
-                .all_containers()
-                .flat_map(|c| {
-                    c.get("ports")
-                        .map(Node::items)
-                        .unwrap_or(&[])
-                        .iter()
-                        .filter_map(|p| p.get("name").and_then(Node::as_str))
-                })
-                .collect();
-            candidates.push((w.obj.display(), w.labels(), ports));
+            if label_selector_matches(&selector, w.labels()) {
+                let ports = w
+                    .all_containers()
+                    .flat_map(|c| port_names(c.get("ports")))
+                    .collect();
+                matched.push((w.obj, ports));
+            }
         }
     } else {
         let svcs: Vec<&Object> = match &namespaces {
@@ -892,25 +891,16 @@ fn monitor_selects_nothing(cx: &Ctx, o: &Object) -> Outcome {
                 .map(|(_, s)| s)
                 .collect(),
         };
+        candidates = svcs.len();
         for s in svcs {
-            let ports = s
-                .root
-                .at(&["spec", "ports"])
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|p| p.get("name").and_then(Node::as_str))
-                .collect();
-            candidates.push((s.display(), s.labels(), ports));
+            if label_selector_matches(&selector, s.labels()) {
+                matched.push((s, port_names(s.root.at(&["spec", "ports"]))));
+            }
         }
     }
-    if candidates.is_empty() {
+    if candidates == 0 {
         return Outcome::NotEvaluated(format!("no {target} in {where_} in the input"));
     }
-    let matched: Vec<&(String, Option<&Node>, Vec<&str>)> = candidates
-        .iter()
-        .filter(|(_, labels, _)| label_selector_matches(&selector, *labels))
-        .collect();
     let sel_path = FieldPath::of(&["spec", "selector"]);
     if matched.is_empty() {
         return Outcome::fail(
@@ -932,11 +922,11 @@ fn monitor_selects_nothing(cx: &Ctx, o: &Object) -> Outcome {
     if wanted.is_empty()
         || matched
             .iter()
-            .any(|(_, _, ports)| wanted.iter().any(|w| ports.contains(&w.as_str())))
+            .any(|(_, ports)| wanted.iter().any(|w| ports.contains(&w.as_str())))
     {
         return Outcome::Pass;
     }
-    let names: Vec<&str> = matched.iter().take(3).map(|(n, _, _)| n.as_str()).collect();
+    let names: Vec<String> = matched.iter().take(3).map(|(o, _)| o.display()).collect();
     Outcome::fail(
         FieldPath::of(&[
             "spec",
@@ -954,6 +944,16 @@ fn monitor_selects_nothing(cx: &Ctx, o: &Object) -> Outcome {
             wanted.join(" or ")
         ),
     )
+}
+
+/// The names of a `ports` list's entries.
+fn port_names(ports: Option<&Node>) -> Vec<&str> {
+    ports
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|p| p.get("name").and_then(Node::as_str))
+        .collect()
 }
 
 const SCRAPE_ANNOTATION: &str = "prometheus.io/scrape";

@@ -233,11 +233,18 @@ fn networkpolicy_selects_nothing(cx: &Ctx, o: &Object) -> Outcome {
         return Outcome::Skip;
     }
     let ns = o.effective_namespace().unwrap_or("default");
-    let mut workloads = cx.inv.workloads_in(ns).peekable();
-    if workloads.peek().is_none() {
+    if cx.inv.workloads_in(ns).next().is_none() {
         return Outcome::NotEvaluated(format!("no workload in namespace {ns} in the input"));
     }
-    if workloads.any(|w| policy_selects(o, w.labels())) {
+    // As `policy_selects`, through the label index (not every workload of
+    // the namespace per policy): an empty selector selects every pod.
+    let selects = match o.root.at(&["spec", "podSelector"]) {
+        Some(sel) if !sel.is_empty() => {
+            cx.inv.workloads_selected_by_label(ns, sel).next().is_some()
+        }
+        _ => true,
+    };
+    if selects {
         return Outcome::Pass;
     }
     Outcome::fail(
