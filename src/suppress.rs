@@ -25,6 +25,7 @@ use crate::scan::Scan;
 use crate::yaml::{Node, Pos};
 use chrono::NaiveDate;
 use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -163,6 +164,14 @@ struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
+    fn of_object(o: &'a Object) -> Target<'a> {
+        Target {
+            namespace: o.effective_namespace(),
+            kind: Some(&o.kind),
+            name: Some(&o.name),
+        }
+    }
+
     /// A namespace-scope finding is about the namespace, even when it
     /// points at an object in it (its first workload, for a line to show).
     fn of(inv: &'a Inventory, f: &'a Finding) -> Target<'a> {
@@ -174,11 +183,7 @@ impl<'a> Target<'a> {
             };
         }
         match f.object.and_then(|i| inv.objects.get(i)) {
-            Some(o) => Target {
-                namespace: o.effective_namespace(),
-                kind: Some(&o.kind),
-                name: Some(&o.name),
-            },
+            Some(o) => Target::of_object(o),
             None => Target::default(),
         }
     }
@@ -310,7 +315,6 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
     } else {
         &[]
     };
-    let mut inline_cache: HashMap<usize, Vec<Inline>> = HashMap::new();
     // (object, place index) → lapsed; (exemption index) → lapsed.
     let mut expired_inline: BTreeMap<(usize, usize), Lapsed> = BTreeMap::new();
     let mut bad_date_inline: BTreeMap<(usize, usize), Lapsed> = BTreeMap::new();
@@ -326,25 +330,56 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
             .collect()
     };
     let (config_rules, default_rules) = (rule_covered(exemptions), rule_covered(defaults));
-    let mut object_targets: HashMap<usize, (Vec<bool>, Vec<bool>)> = HashMap::new();
     let covered_targets = |t: &Target| -> (Vec<bool>, Vec<bool>) {
         (
             exemptions.iter().map(|e| e.covers_target(t)).collect(),
             defaults.iter().map(|e| e.covers_target(t)).collect(),
         )
     };
+    // What depends on the object only (its inline annotations, which
+    // exemptions name it) is worked out once per object, in parallel; the
+    // loop over findings below only looks it up.
+    let per_object = |holders: Vec<usize>| -> Vec<usize> {
+        let mut v = holders;
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let inline_cache: HashMap<usize, Vec<Inline>> = if opts.inline {
+        let holders = results
+            .findings
+            .iter()
+            .filter_map(|f| inline_holder(inv, f))
+            .collect();
+        per_object(holders)
+            .into_par_iter()
+            .map(|oi| (oi, inline_of(&inv.objects[oi])))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let objects = results
+        .findings
+        .iter()
+        .filter(|f| !matches!(f.subject, Subject::Namespace(_)))
+        .filter_map(|f| f.object)
+        .collect();
+    let object_targets: HashMap<usize, (Vec<bool>, Vec<bool>)> = per_object(objects)
+        .into_par_iter()
+        .filter_map(|oi| {
+            Some((
+                oi,
+                covered_targets(&Target::of_object(inv.objects.get(oi)?)),
+            ))
+        })
+        .collect();
 
     for (fi, f) in results.findings.iter().enumerate() {
         let meta = results.rules[f.rule].meta;
         if opts.inline {
-            if let Some((oi, places)) = inline_holder(inv, f).map(|oi| {
-                (
-                    oi,
-                    inline_cache
-                        .entry(oi)
-                        .or_insert_with(|| inline_of(&inv.objects[oi])),
-                )
-            }) {
+            if let Some((oi, places)) =
+                inline_holder(inv, f).and_then(|oi| Some((oi, inline_cache.get(&oi)?)))
+            {
                 let mut hit = None;
                 for (pi, s) in places.iter().enumerate().filter(|(_, s)| s.covers(meta)) {
                     match s.until {
@@ -377,12 +412,13 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
                 computed = covered_targets(&Target::of(inv, f));
                 (&computed.0, &computed.1)
             }
-            (_, Some(oi)) => {
-                let t = object_targets
-                    .entry(oi)
-                    .or_insert_with(|| covered_targets(&Target::of(inv, f)));
-                (&t.0, &t.1)
-            }
+            (_, Some(oi)) => match object_targets.get(&oi) {
+                Some(t) => (&t.0, &t.1),
+                None => {
+                    computed = covered_targets(&Target::of(inv, f));
+                    (&computed.0, &computed.1)
+                }
+            },
         };
         let mut hit = None;
         for (ei, e) in exemptions.iter().enumerate() {

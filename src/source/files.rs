@@ -228,9 +228,13 @@ fn strip_path(msg: &str) -> &str {
 /// The path as reported: relative to the working directory when below it,
 /// so SARIF URIs are repository-relative.
 pub fn display_path(p: &Path) -> String {
-    let rel = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| p.strip_prefix(&cwd).ok().map(Path::to_path_buf));
+    // Asked once: the working directory does not change during a scan,
+    // and a `getcwd` per file cost more than naming the file.
+    static CWD: std::sync::LazyLock<Option<PathBuf>> =
+        std::sync::LazyLock::new(|| std::env::current_dir().ok());
+    let rel = CWD
+        .as_deref()
+        .and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf));
     let p = rel.as_deref().unwrap_or(p);
     let s = p.display().to_string();
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
