@@ -455,21 +455,32 @@ struct ObjectRefs {
 
 impl ObjectRefs {
     fn new(results: &Results, inv: &Inventory) -> ObjectRefs {
-        let mut refs = vec![None; inv.objects.len()];
-        let mut display = vec![String::new(); inv.objects.len()];
+        // Marked serially (cheap), built in parallel (four strings and a
+        // display name per object with findings).
+        let mut wanted = vec![false; inv.objects.len()];
         for i in results.findings.iter().filter_map(|f| f.object) {
-            let (Some(slot @ None), Some(o)) = (refs.get_mut(i), inv.objects.get(i)) else {
-                continue;
-            };
-            let r = ObjectRef {
-                api_version: o.api_version.clone(),
-                kind: o.kind.clone(),
-                namespace: o.effective_namespace().map(str::to_string),
-                name: o.name.clone(),
-            };
-            display[i] = r.display();
-            *slot = Some(Arc::new(r));
+            if let Some(w) = wanted.get_mut(i) {
+                *w = true;
+            }
         }
+        let (refs, display) = inv
+            .objects
+            .par_iter()
+            .zip(wanted)
+            .map(|(o, wanted)| {
+                if !wanted {
+                    return (None, String::new());
+                }
+                let r = ObjectRef {
+                    api_version: o.api_version.clone(),
+                    kind: o.kind.clone(),
+                    namespace: o.effective_namespace().map(str::to_string),
+                    name: o.name.clone(),
+                };
+                let display = r.display();
+                (Some(Arc::new(r)), display)
+            })
+            .unzip();
         ObjectRefs { refs, display }
     }
 
