@@ -407,18 +407,16 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
             }
         }
         let computed;
-        let (config_targets, default_targets) = match (&f.subject, f.object) {
-            (Subject::Namespace(_), _) | (_, None) => {
+        let precomputed = match (&f.subject, f.object) {
+            (Subject::Namespace(_), _) | (_, None) => None,
+            (_, Some(oi)) => object_targets.get(&oi),
+        };
+        let (config_targets, default_targets) = match precomputed {
+            Some(t) => (&t.0, &t.1),
+            None => {
                 computed = covered_targets(&Target::of(inv, f));
                 (&computed.0, &computed.1)
             }
-            (_, Some(oi)) => match object_targets.get(&oi) {
-                Some(t) => (&t.0, &t.1),
-                None => {
-                    computed = covered_targets(&Target::of(inv, f));
-                    (&computed.0, &computed.1)
-                }
-            },
         };
         let mut hit = None;
         for (ei, e) in exemptions.iter().enumerate() {

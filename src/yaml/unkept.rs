@@ -6,8 +6,12 @@
 //! no rule reads a schema. The parser still reads every byte (syntax
 //! errors, duplicate keys and nesting limits inside a schema are reported
 //! as anywhere else); only the nodes are not built, and the schema stays
-//! in the tree as an empty mapping at its position. That halves the
-//! memory of a scan and the work of building trees nobody reads.
+//! in the tree as an empty mapping at its position. Peak memory on the
+//! benchmark's 20,000-document tree fell by a third (205 to 128 MB).
+//!
+//! Only top-level CRD documents of files and stdin are trimmed: CRDs inside
+//! a `List` and those read from a live cluster keep their schemas (memory
+//! only; no rule reads them either way).
 
 use super::node::{Node, Value};
 
@@ -62,7 +66,7 @@ fn entry_mut<'a>(n: &'a mut Node, key: &str) -> Option<&'a mut Node> {
 }
 
 /// An empty collection of the same sort (a scalar is left as it is).
-pub fn empty(n: &mut Node) {
+fn empty(n: &mut Node) {
     match &mut n.value {
         Value::Map(m) => m.entries = Vec::new(),
         Value::Seq(s) => *s = Vec::new(),

@@ -92,13 +92,17 @@ fn is_k8s_policy(o: &Object) -> bool {
     o.api_group() == "networking.k8s.io"
 }
 
-/// The pods a NetworkPolicy selects: `spec.podSelector`, where an absent or
-/// empty selector selects every pod of the namespace.
+/// A NetworkPolicy's `spec.podSelector`; `None` when it selects every pod
+/// of the namespace (absent or empty).
+fn pod_selector(np: &Object) -> Option<&Node> {
+    np.root
+        .at(&["spec", "podSelector"])
+        .filter(|sel| !sel.is_empty())
+}
+
+/// Whether a NetworkPolicy selects pods labelled `labels`.
 fn policy_selects(np: &Object, labels: Option<&Node>) -> bool {
-    match np.root.at(&["spec", "podSelector"]) {
-        Some(sel) if !sel.is_empty() => label_selector_matches(sel, labels),
-        _ => true,
-    }
+    pod_selector(np).is_none_or(|sel| label_selector_matches(sel, labels))
 }
 
 /// A pod selected by no NetworkPolicy accepts traffic from, and sends it
@@ -236,14 +240,9 @@ fn networkpolicy_selects_nothing(cx: &Ctx, o: &Object) -> Outcome {
     if cx.inv.workloads_in(ns).next().is_none() {
         return Outcome::NotEvaluated(format!("no workload in namespace {ns} in the input"));
     }
-    // As `policy_selects`, through the label index (not every workload of
-    // the namespace per policy): an empty selector selects every pod.
-    let selects = match o.root.at(&["spec", "podSelector"]) {
-        Some(sel) if !sel.is_empty() => {
-            cx.inv.workloads_selected_by_label(ns, sel).next().is_some()
-        }
-        _ => true,
-    };
+    // Through the label index, not every workload of the namespace per policy.
+    let selects = pod_selector(o)
+        .is_none_or(|sel| cx.inv.workloads_selected_by_label(ns, sel).next().is_some());
     if selects {
         return Outcome::Pass;
     }
