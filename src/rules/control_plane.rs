@@ -144,17 +144,17 @@ fn collect(w: &Workload, out: &mut Vec<ApiServer>) {
             continue;
         }
         let missing_path = if c.get("command").is_some() {
-            c.path.key("command")
+            c.path().key("command")
         } else if c.get("args").is_some() {
-            c.path.key("args")
+            c.path().key("args")
         } else {
-            c.path.clone()
+            c.path()
         };
         out.push(ApiServer {
             index: w.index,
             display: w.obj.display(),
             missing_path,
-            flags: parse_flags(&c.path, c.node),
+            flags: parse_flags(&c.path(), c.node),
         });
     }
 }

@@ -212,7 +212,7 @@ fn missing_resource(cx: &Ctx, w: &Workload, kind: Kind, name: &str, what: &str) 
         .filter(|c| !has_effective(w, c, &d, kind, name))
         .map(|c| {
             Violation::new(
-                c.path.keys(&["resources", kind.field(), name]),
+                c.path().keys(&["resources", kind.field(), name]),
                 format!("{} has no {what} {}", c.label(), kind.noun()),
             )
         })
@@ -279,7 +279,7 @@ fn requests_exceed_limits(_cx: &Ctx, w: &Workload) -> Outcome {
             if let (Some(r), Some(l)) = (parse_quantity(req_txt), parse_quantity(lim_txt)) {
                 if r > l {
                     v.push(Violation::new(
-                        c.path.keys(&["resources", "requests", name]),
+                        c.path().keys(&["resources", "requests", name]),
                         format!(
                             "{} requests {name} {req_txt}, above its limit {lim_txt}: the API server rejects it",
                             c.label()
@@ -318,7 +318,7 @@ fn limit_request_ratio_high(cx: &Ctx, w: &Workload) -> Outcome {
                 "unbounded".to_string()
             };
             v.push(Violation::new(
-                c.path.keys(&["resources", "limits", name]),
+                c.path().keys(&["resources", "limits", name]),
                 format!(
                     "{} has a {name} limit of {lim_txt} for a request of {req_txt} ({ratio}, above the maximum {max}×)",
                     c.label()
@@ -423,7 +423,7 @@ fn not_guaranteed(c: &Container, d: &LimitRangeDefaults) -> Option<(FieldPath, S
         let limit = explicit(c, Kind::Limits, name).or(d.limits.get(name).map(String::as_str));
         let Some(limit) = limit else {
             return Some((
-                c.path.keys(&["resources", "limits", name]),
+                c.path().keys(&["resources", "limits", name]),
                 format!("{} has no {name} limit", c.label()),
             ));
         };
@@ -445,7 +445,7 @@ fn not_guaranteed(c: &Container, d: &LimitRangeDefaults) -> Option<(FieldPath, S
         };
         if !equal {
             return Some((
-                c.path.keys(&["resources", "requests", name]),
+                c.path().keys(&["resources", "requests", name]),
                 format!(
                     "{} requests {name} {}, not equal to its limit {limit}",
                     c.label(),
@@ -735,7 +735,7 @@ fn hpa_without_requests(cx: &Ctx, hpa: &Object) -> Outcome {
             if !has_effective(&w, &c, &d, Kind::Requests, resource) {
                 v.push(Violation::on(
                     ti,
-                    c.path.keys(&["resources", "requests", resource]),
+                    c.path().keys(&["resources", "requests", resource]),
                     format!(
                         "HorizontalPodAutoscaler {} scales {kind} {name} on {resource} utilization, but {} has no {resource} request: the HPA cannot compute it",
                         hpa.name,

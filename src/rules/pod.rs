@@ -2,7 +2,7 @@
 //! `spec.template.spec`, a CronJob's `spec.jobTemplate.spec.template.spec`.
 
 use crate::object::Object;
-use crate::path::FieldPath;
+use crate::path::{FieldPath, Seg};
 use crate::yaml::Node;
 
 /// Kinds that carry a pod template, and where.
@@ -27,10 +27,13 @@ pub struct Workload<'a> {
     pub index: usize,
     /// The pod spec (`spec` of the Pod or of the template).
     pub spec: &'a Node,
-    pub spec_path: FieldPath,
     /// Pod metadata (the Pod's or the template's), if any.
     pub meta: Option<&'a Node>,
-    pub meta_path: FieldPath,
+    /// Where the pod template sits in the object (`pod_spec_location`).
+    /// Field paths are built from it only for findings: a view is made
+    /// for every workload and every relation lookup, and most of its
+    /// containers pass every rule.
+    loc: &'static [&'static str],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,12 +63,20 @@ impl ContainerKind {
 
 pub struct Container<'a> {
     pub node: &'a Node,
-    pub path: FieldPath,
     pub kind: ContainerKind,
     pub name: &'a str,
+    /// Index in its list (`containers`, `initContainers`...).
+    index: usize,
+    loc: &'static [&'static str],
 }
 
 impl<'a> Container<'a> {
+    /// `spec.template.spec.containers[1]`.
+    pub fn path(&self) -> FieldPath {
+        let mut p = pod_path(self.loc, &["spec", self.kind.field()], 1);
+        p.0.push(Seg::Index(self.index));
+        p
+    }
     pub fn get(&self, key: &str) -> Option<&'a Node> {
         self.node.get(key)
     }
@@ -89,6 +100,13 @@ impl<'a> Container<'a> {
     }
 }
 
+/// `loc` followed by `keys`, in one allocation (room for `spare` more).
+fn pod_path(loc: &[&str], keys: &[&str], spare: usize) -> FieldPath {
+    let mut segs = Vec::with_capacity(loc.len() + keys.len() + spare);
+    segs.extend(loc.iter().chain(keys).map(|k| Seg::Key((*k).into())));
+    FieldPath(segs)
+}
+
 impl<'a> Workload<'a> {
     /// Builds the view for `obj` if it carries a pod spec.
     pub fn of(obj: &'a Object, index: usize) -> Option<Workload<'a>> {
@@ -96,15 +114,18 @@ impl<'a> Workload<'a> {
         let holder = obj.root.at(loc)?;
         let spec = holder.get("spec")?;
         spec.as_map()?;
-        let base = FieldPath::of(loc);
         Some(Workload {
             obj,
             index,
             spec,
-            spec_path: base.key("spec"),
             meta: holder.get("metadata"),
-            meta_path: base.key("metadata"),
+            loc,
         })
+    }
+
+    /// The pod spec's path (`spec.template.spec`).
+    pub fn spec_path(&self) -> FieldPath {
+        pod_path(self.loc, &["spec"], 0)
     }
 
     /// A field of the pod spec.
@@ -113,7 +134,7 @@ impl<'a> Workload<'a> {
     }
 
     pub fn path(&self, key: &str) -> FieldPath {
-        self.spec_path.key(key)
+        pod_path(self.loc, &["spec", key], 0)
     }
 
     /// Containers of one kind.
@@ -121,7 +142,8 @@ impl<'a> Workload<'a> {
         let list = self.spec.get(kind.field()).map(Node::items).unwrap_or(&[]);
         list.iter().enumerate().map(move |(i, node)| Container {
             node,
-            path: self.spec_path.key(kind.field()).idx(i),
+            index: i,
+            loc: self.loc,
             kind,
             name: node
                 .get("name")
@@ -162,7 +184,7 @@ impl<'a> Workload<'a> {
     }
 
     pub fn annotation_path(&self, key: &str) -> FieldPath {
-        self.meta_path.keys(&["annotations", key])
+        pod_path(self.loc, &["metadata", "annotations", key], 0)
     }
 
     /// Pod template labels.

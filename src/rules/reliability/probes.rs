@@ -74,7 +74,7 @@ fn missing_probe<'a>(
         .filter(|c| c.get(probe).is_none_or(Node::is_empty))
         .map(|c| {
             Violation::new(
-                c.path.key(probe),
+                c.path().key(probe),
                 format!("{} has no {probe}: {why}", c.label()),
             )
         })
@@ -172,7 +172,7 @@ pub fn probes_identical(_cx: &Ctx, w: &Workload) -> Outcome {
         judged = true;
         if normalized(l) == normalized(r) {
             v.push(Violation::new(
-                c.path.key("livenessProbe"),
+                c.path().key("livenessProbe"),
                 format!(
                     "{} uses the same livenessProbe as readinessProbe ({}): when it is only unready it also gets restarted",
                     c.label(),
@@ -217,7 +217,7 @@ pub fn probe_port_not_exposed(_cx: &Ctx, w: &Workload) -> Outcome {
                     continue;
                 }
                 v.push(Violation::new(
-                    c.path.keys(&[probe, handler, "port"]),
+                    c.path().keys(&[probe, handler, "port"]),
                     format!(
                         "{} {probe} targets port \"{name}\" but the container declares no port of that name{}",
                         c.label(),

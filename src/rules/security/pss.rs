@@ -126,7 +126,7 @@ fn sc<'a>(c: &Container<'a>, keys: &[&str]) -> Option<&'a Node> {
 }
 
 fn sc_path(c: &Container, keys: &[&str]) -> FieldPath {
-    c.path.key("securityContext").keys(keys)
+    c.path().key("securityContext").keys(keys)
 }
 
 fn restricted(cx: &Ctx) -> bool {
@@ -278,7 +278,7 @@ fn host_port(_cx: &Ctx, w: &Workload) -> Outcome {
             };
             if hp.as_i64() != Some(0) {
                 v.push(Violation::new(
-                    c.path.key("ports").idx(j).key("hostPort"),
+                    c.path().key("ports").idx(j).key("hostPort"),
                     format!("{} binds hostPort {}", c.label(), text(Some(hp))),
                 ));
             }
@@ -537,7 +537,7 @@ fn probe_host(cx: &Ctx, w: &Workload) -> Outcome {
                 let host = text(c.at(&keys));
                 if !host.is_empty() {
                     v.push(Violation::new(
-                        c.path.keys(&keys),
+                        c.path().keys(&keys),
                         format!("{} sets {}: {host}", c.label(), keys.join(".")),
                     ));
                 }

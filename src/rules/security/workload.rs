@@ -81,7 +81,8 @@ fn read_only_root_filesystem(_cx: &Ctx, w: &Workload) -> Outcome {
             ),
         };
         v.push(Violation::new(
-            c.path.keys(&["securityContext", "readOnlyRootFilesystem"]),
+            c.path()
+                .keys(&["securityContext", "readOnlyRootFilesystem"]),
             msg,
         ));
     }
@@ -118,7 +119,7 @@ fn low_user_id(cx: &Ctx, w: &Workload) -> Outcome {
         for c in w.all_containers() {
             match c.at(&["securityContext", field]).and_then(Node::as_i64) {
                 Some(id) if is_low_id(field, id, min) => v.push(Violation::new(
-                    c.path.keys(&["securityContext", field]),
+                    c.path().keys(&["securityContext", field]),
                     format!(
                         "{} sets {field}: {id}, below {min}: {}",
                         c.label(),
@@ -264,10 +265,7 @@ fn default_service_account(cx: &Ctx, w: &Workload) -> Outcome {
     }
     let (path, how) = match key {
         Some(k) => (w.path(k), format!("sets {k}: default")),
-        None => (
-            w.spec_path.clone(),
-            "sets no serviceAccountName".to_string(),
-        ),
+        None => (w.spec_path(), "sets no serviceAccountName".to_string()),
     };
     Outcome::fail(
         path,
@@ -418,7 +416,7 @@ fn image_tag_mutable(_cx: &Ctx, w: &Workload) -> Outcome {
                 c.label()
             ),
         };
-        v.push(Violation::new(c.path.key("image"), msg));
+        v.push(Violation::new(c.path().key("image"), msg));
     }
     if !judged {
         return Outcome::Skip;
@@ -485,7 +483,7 @@ fn image_registry_not_allowed(cx: &Ctx, w: &Workload) -> Outcome {
             ""
         };
         v.push(Violation::new(
-            c.path.key("image"),
+            c.path().key("image"),
             format!(
                 "{} uses image {image} from {}{implicit}, which is not in the allowed registries ({})",
                 c.label(),
@@ -624,8 +622,29 @@ const TRAILING_OK: &[&str] = &[
     "HEX",
 ];
 
+/// Pieces one of which every secret word contains (`PASSWORD`, `PWD`,
+/// `APIKEY`...): a name without any (most names) cannot look secret, and
+/// is not split into words. A test holds every word list to it.
+const SECRET_WORD_PIECES: &[&str] = &["PASS", "PWD", "SECRET", "TOKEN", "CRED", "KEY", "BEARER"];
+
+/// Whether `text` contains a secret word piece, in any case: a config
+/// text without one holds no secret-named key either.
+fn may_name_secret(text: &str) -> bool {
+    static PIECES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(SECRET_WORD_PIECES)
+                .ok()
+        });
+    PIECES.as_ref().is_none_or(|ac| ac.is_match(text))
+}
+
 /// Whether a variable or key name says it holds a secret.
 fn name_looks_secret(name: &str) -> bool {
+    if !may_name_secret(name) {
+        return false;
+    }
     let w = words(name);
     if w.iter()
         .any(|x| x == "PUBLIC" || x == "PUB" || x.starts_with("PUBKEY"))
@@ -904,7 +923,7 @@ fn secret_in_env_literal(_cx: &Ctx, w: &Workload) -> Outcome {
                 None => continue,
             };
             v.push(Violation::new(
-                c.path.key("env").idx(i).key("value"),
+                c.path().key("env").idx(i).key("value"),
                 format!(
                     "{} env {name} {what}: read it from a Secret (valueFrom.secretKeyRef)",
                     c.label()
@@ -983,12 +1002,14 @@ fn secret_in_configmap(_cx: &Ctx, o: &Object) -> Outcome {
         let Some(value) = node.as_str() else {
             continue;
         };
-        let path = FieldPath::of(&["data", key]);
         let finding = if let Some(what) = credential_in_text(value) {
             Some(format!("key \"{key}\" holds {what}"))
         } else if !value.contains('\n') && name_looks_secret(key) && literal_credential(key, value)
         {
             Some(format!("key \"{key}\" holds a literal credential"))
+        } else if !may_name_secret(value) {
+            // No line of it can assign to a secret-named key.
+            None
         } else {
             value
                 .lines()
@@ -998,7 +1019,7 @@ fn secret_in_configmap(_cx: &Ctx, o: &Object) -> Outcome {
         };
         if let Some(f) = finding {
             v.push(Violation::new(
-                path,
+                FieldPath::of(&["data", key]),
                 format!("ConfigMap {} {f}: move it to a Secret", o.name),
             ));
         }
@@ -1266,6 +1287,19 @@ mod tests {
         let r = ImageRef::parse("ghcr.io/acme-evil/app:1").unwrap();
         assert!(!registry_allowed(&r, "ghcr.io/acme"));
         assert!(registry_allowed(&r, "https://ghcr.io/"));
+    }
+
+    #[test]
+    fn every_secret_word_contains_a_piece_of_the_prefilter() {
+        let all = SECRET_WORDS
+            .iter()
+            .chain(SECRET_SUFFIX_WORDS)
+            .chain(&["KEY", "PASSWORD", "TOKEN", "SECRET"]);
+        for w in all {
+            assert!(may_name_secret(w), "{w}");
+            assert!(may_name_secret(&w.to_lowercase()), "{w}");
+        }
+        assert!(!may_name_secret("LOG_LEVEL"));
     }
 
     #[test]
