@@ -132,6 +132,11 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
 
     let workload_set: std::collections::HashSet<usize> =
         inv.workload_indexes().iter().copied().collect();
+    // Per kind, the rules that may judge its objects, in rule order:
+    // each object then visits only those, instead of every rule
+    // comparing its kind list (a hundred rules × every object).
+    let object_rules = rules_by_kind(inv, &rules);
+    let all_rules: Vec<usize> = (0..rules.len()).collect();
 
     // Each unit of work is judged into a per-thread accumulator: passes
     // are counted, not stored (a large scan judges a million rule ×
@@ -151,14 +156,17 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
                     }
                     _ => None,
                 };
-                for (ri, r) in rules.iter().enumerate() {
+                let candidates = match w {
+                    Work::Object(i) => object_rules
+                        .get(inv.objects[*i].kind.as_str())
+                        .map_or(&[][..], Vec::as_slice),
+                    _ => &all_rules,
+                };
+                for &ri in candidates {
+                    let r = &rules[ri];
                     let (subject, outcome) = match (w, r.imp.check) {
-                        (Work::Object(i), Check::Object(kinds, f)) => {
-                            let o = &inv.objects[*i];
-                            if !kinds.is_empty() && !kinds.contains(&o.kind.as_str()) {
-                                continue;
-                            }
-                            (Subject::Object(*i), f(&cx, o))
+                        (Work::Object(i), Check::Object(_, f)) => {
+                            (Subject::Object(*i), f(&cx, &inv.objects[*i]))
                         }
                         (Work::Object(i), Check::Pod(f)) => {
                             let Some(wl) = &workload else {
@@ -217,6 +225,31 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
         findings,
         failed_subjects,
     }
+}
+
+/// For each kind in the inventory, the indexes of the rules that apply to
+/// its objects: object rules naming the kind (or every kind) and pod rules
+/// (which then judge only the objects that carry a pod spec).
+fn rules_by_kind<'a>(
+    inv: &'a Inventory,
+    rules: &[ActiveRule],
+) -> std::collections::HashMap<&'a str, Vec<usize>> {
+    let mut out: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for o in &inv.objects {
+        out.entry(o.kind.as_str()).or_insert_with(|| {
+            rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| match r.imp.check {
+                    Check::Object(kinds, _) => kinds.is_empty() || kinds.contains(&o.kind.as_str()),
+                    Check::Pod(_) => true,
+                    _ => false,
+                })
+                .map(|(ri, _)| ri)
+                .collect()
+        });
+    }
+    out
 }
 
 /// What a share of the work gathered: tallies per rule, located findings
