@@ -12,6 +12,7 @@ use crate::object::Object;
 use crate::rules::Workload;
 use crate::selector::{label_selector_matches, map_selector_matches};
 use crate::yaml::Node;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -42,15 +43,24 @@ fn first_pair(map: &Node) -> Option<(&str, &str)> {
 impl LabelIndex {
     pub(super) fn build(inv: &Inventory) -> LabelIndex {
         let mut ix = LabelIndex::default();
-        for w in inv.workloads() {
-            let Some(ns) = w.obj.effective_namespace() else {
-                continue;
-            };
-            for (k, v) in w.labels().map(Node::entries).into_iter().flatten() {
-                if let Some(v) = v.as_str() {
-                    ix.workloads.entry(key(ns, k, v)).or_default().push(w.index);
-                }
-            }
+        // Hashing every label is the costly part and runs on every core
+        // (rules wait for this index); the buckets are filled in order.
+        let pairs: Vec<(u64, usize)> = inv
+            .workload_indexes()
+            .par_iter()
+            .filter_map(|&i| Workload::of(&inv.objects[i], i))
+            .flat_map_iter(|w| {
+                let ns = w.obj.effective_namespace();
+                w.labels()
+                    .filter(|_| ns.is_some())
+                    .map(Node::entries)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(move |(k, v)| Some((key(ns?, k, v.as_str()?), w.index)))
+            })
+            .collect();
+        for (h, i) in pairs {
+            ix.workloads.entry(h).or_default().push(i);
         }
         for (i, s) in inv.of_kind("Service") {
             let Some(sel) = s.root.at(&["spec", "selector"]) else {

@@ -6,6 +6,7 @@
 use crate::object::Object;
 use crate::rules::Workload;
 use crate::yaml::Node;
+use rayon::prelude::*;
 use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -34,8 +35,10 @@ pub enum Mode {
 pub struct Inventory {
     pub objects: Vec<Object>,
     by_kind: HashMap<String, Vec<usize>>,
-    by_ns_kind: HashMap<(String, String), Vec<usize>>,
-    by_name: HashMap<(String, String, String), usize>,
+    /// By `key_of(namespace, kind)` and `key_of(kind, namespace, name)`:
+    /// see `key_of`.
+    by_ns_kind: HashMap<u64, Vec<usize>>,
+    by_name: HashMap<u64, Vec<usize>>,
     /// Objects carrying a pod spec that are judged themselves (not owned
     /// by a controller that is also in the inventory).
     workloads: Vec<usize>,
@@ -64,6 +67,35 @@ pub struct Inventory {
     derived: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
+/// The index key of some strings (kind, namespace, name). Maps keyed by
+/// these hashes cost no allocation per object and per lookup (String keys
+/// cost three each); every lookup checks the objects it finds, so a
+/// collision can only cost time, never change an answer.
+fn key_of(parts: &[&str]) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    // `str`'s hash ends each string with a marker: ("ab", "c") ≠ ("a", "bc").
+    parts.hash(&mut h);
+    h.finish()
+}
+
+/// The namespace an object is indexed under: `""` for cluster-scoped kinds.
+fn namespace_key(o: &Object) -> &str {
+    o.effective_namespace().unwrap_or("")
+}
+
+/// Whether `o` is of `kind` and indexed under namespace `ns`: the check
+/// behind every hashed lookup. `scoped` says whether `kind` is
+/// cluster-scoped (asked once per lookup, not per object found).
+fn is_key(o: &Object, kind: &str, scoped: bool, ns: &str) -> bool {
+    o.kind == kind
+        && if scoped {
+            ns.is_empty()
+        } else {
+            o.namespace.as_deref().unwrap_or("default") == ns
+        }
+}
+
 impl Inventory {
     /// An inventory of the objects in `yaml` (for unit tests of rules).
     pub fn from_yaml(yaml: &str) -> Inventory {
@@ -82,14 +114,25 @@ impl Inventory {
             mode: Some(mode),
             ..Default::default()
         };
-        for (i, o) in inv.objects.iter().enumerate() {
-            inv.by_kind.entry(o.kind.clone()).or_default().push(i);
-            let ns = o.effective_namespace().unwrap_or("").to_string();
-            inv.by_ns_kind
-                .entry((ns.clone(), o.kind.clone()))
-                .or_default()
-                .push(i);
-            inv.by_name.insert((o.kind.clone(), ns, o.name.clone()), i);
+        // Hashing is per object and independent: done on every core; the
+        // maps are filled in object order, so buckets list objects in order.
+        let keys: Vec<(u64, u64)> = inv
+            .objects
+            .par_iter()
+            .map(|o| {
+                let ns = namespace_key(o);
+                (key_of(&[ns, &o.kind]), key_of(&[&o.kind, ns, &o.name]))
+            })
+            .collect();
+        for (i, (o, (ns_kind, name))) in inv.objects.iter().zip(keys).enumerate() {
+            match inv.by_kind.get_mut(o.kind.as_str()) {
+                Some(v) => v.push(i),
+                None => {
+                    inv.by_kind.insert(o.kind.clone(), vec![i]);
+                }
+            }
+            inv.by_ns_kind.entry(ns_kind).or_default().push(i);
+            inv.by_name.entry(name).or_default().push(i);
         }
         let workloads: Vec<usize> = (0..inv.objects.len())
             .filter(|&i| {
@@ -99,10 +142,12 @@ impl Inventory {
             .collect();
         for &i in &workloads {
             if let Some(ns) = inv.objects[i].effective_namespace() {
-                inv.workloads_by_ns
-                    .entry(ns.to_string())
-                    .or_default()
-                    .push(i);
+                match inv.workloads_by_ns.get_mut(ns) {
+                    Some(v) => v.push(i),
+                    None => {
+                        inv.workloads_by_ns.insert(ns.to_string(), vec![i]);
+                    }
+                }
             }
         }
         inv.workloads = workloads;
@@ -129,11 +174,7 @@ impl Inventory {
                         r.get("kind").and_then(Node::as_str),
                         r.get("name").and_then(Node::as_str),
                     ) {
-                        (Some(k), Some(n)) => self.by_name.contains_key(&(
-                            k.to_string(),
-                            ns.to_string(),
-                            n.to_string(),
-                        )),
+                        (Some(k), Some(n)) => self.get(k, ns, n).is_some(),
                         _ => false,
                     }
             })
@@ -150,23 +191,31 @@ impl Inventory {
     }
 
     /// Objects of a kind in a namespace (`""` for cluster-scoped kinds).
-    pub fn in_namespace<'a>(
+    pub fn in_namespace<'a: 'k, 'k>(
         &'a self,
-        ns: &str,
-        kind: &str,
-    ) -> impl Iterator<Item = (usize, &'a Object)> + 'a {
+        ns: &'k str,
+        kind: &'k str,
+    ) -> impl Iterator<Item = (usize, &'a Object)> + 'k {
+        let scoped = crate::object::CLUSTER_SCOPED.contains(&kind);
         self.by_ns_kind
-            .get(&(ns.to_string(), kind.to_string()))
+            .get(&key_of(&[ns, kind]))
             .map(Vec::as_slice)
             .unwrap_or(&[])
             .iter()
             .map(move |&i| (i, &self.objects[i]))
+            .filter(move |(_, o)| is_key(o, kind, scoped, ns))
     }
 
+    /// The object of a kind, namespace (`""` when cluster-scoped) and
+    /// name; the last one when the input declares it twice.
     pub fn get(&self, kind: &str, ns: &str, name: &str) -> Option<(usize, &Object)> {
+        let scoped = crate::object::CLUSTER_SCOPED.contains(&kind);
         self.by_name
-            .get(&(kind.to_string(), ns.to_string(), name.to_string()))
+            .get(&key_of(&[kind, ns, name]))?
+            .iter()
+            .rev()
             .map(|&i| (i, &self.objects[i]))
+            .find(|(_, o)| o.name == name && is_key(o, kind, scoped, ns))
     }
 
     pub fn has_kind(&self, kind: &str) -> bool {
