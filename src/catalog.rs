@@ -206,28 +206,35 @@ impl RuleMeta {
 /// Parses every embedded catalog file. Errors name the file and line: a
 /// broken catalog is a build defect the catalog test catches.
 pub fn parse_all() -> Result<Vec<RuleMeta>, String> {
-    let mut out = Vec::new();
-    for (name, text) in embedded::FILES {
-        let loaded = yaml::load(text, &Limits::default());
-        if let Some(p) = loaded.problems.first() {
-            return Err(format!("rules/{name}:{}: {}", p.pos, p.message));
-        }
-        let doc = loaded
-            .docs
-            .first()
-            .ok_or_else(|| format!("rules/{name}: empty"))?;
-        let meta: RuleMeta = from_node(&doc.root)
-            .map_err(|e| format!("rules/{name}:{}: {} (at {})", e.pos, e.message, e.path))?;
-        if format!("{}.yaml", meta.id) != *name {
-            return Err(format!(
-                "rules/{name}: id `{}` does not match the file name",
-                meta.id
-            ));
-        }
-        out.push(meta);
-    }
+    use rayon::prelude::*;
+    // On every core: parsing the catalog is most of kready's start-up,
+    // and a pre-commit run on a few files is mostly start-up.
+    let mut out = embedded::FILES
+        .par_iter()
+        .map(|(name, text)| parse_one(name, text))
+        .collect::<Result<Vec<_>, _>>()?;
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
+}
+
+fn parse_one(name: &str, text: &str) -> Result<RuleMeta, String> {
+    let loaded = yaml::load(text, &Limits::default());
+    if let Some(p) = loaded.problems.first() {
+        return Err(format!("rules/{name}:{}: {}", p.pos, p.message));
+    }
+    let doc = loaded
+        .docs
+        .first()
+        .ok_or_else(|| format!("rules/{name}: empty"))?;
+    let meta: RuleMeta = from_node(&doc.root)
+        .map_err(|e| format!("rules/{name}:{}: {} (at {})", e.pos, e.message, e.path))?;
+    if format!("{}.yaml", meta.id) != *name {
+        return Err(format!(
+            "rules/{name}: id `{}` does not match the file name",
+            meta.id
+        ));
+    }
+    Ok(meta)
 }
 
 /// The embedded text of a data file, `rules/data/<name>` (e.g. `components.yaml`).
