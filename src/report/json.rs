@@ -46,8 +46,18 @@ fn field(
     out.write_all(if first { b"\n  \"" } else { b",\n  \"" })?;
     out.write_all(key.as_bytes())?;
     out.write_all(b"\": ")?;
-    let text = serde_json::to_vec_pretty(value)?;
-    indented(out, &text, b"\n  ")
+    // Rendered into a buffer: the serializer writes token by token, and
+    // `out` is behind a `dyn`.
+    let mut text = Vec::new();
+    pretty_at(&mut text, value, 1)?;
+    out.write_all(&text)
+}
+
+/// Writes `value` as `serde_json::to_writer_pretty` would, as if it sat
+/// `level` levels deep in the document.
+fn pretty_at<W: Write>(out: W, value: &impl Serialize, level: usize) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Pretty::at(level));
+    value.serialize(&mut ser).map_err(std::io::Error::from)
 }
 
 /// The findings array, two levels deep, rendered in parallel.
@@ -65,8 +75,7 @@ fn findings<T: Serialize + Sync>(out: &mut dyn Write, all: &[T]) -> std::io::Res
                 for (i, f) in chunk.iter().enumerate() {
                     let first = b == 0 && c == 0 && i == 0;
                     buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
-                    let text = serde_json::to_vec_pretty(f)?;
-                    indented(&mut buf, &text, b"\n    ")?;
+                    pretty_at(&mut buf, f, 2)?;
                 }
                 Ok(buf)
             })
@@ -78,16 +87,89 @@ fn findings<T: Serialize + Sync>(out: &mut dyn Write, all: &[T]) -> std::io::Res
     out.write_all(b"\n  ]")
 }
 
-/// Writes pretty JSON rendered at depth 0 as if it were `indent` deeper:
-/// every line break gets the indent (JSON strings never hold a raw one).
-fn indented(out: &mut dyn Write, text: &[u8], indent: &[u8]) -> std::io::Result<()> {
-    let mut from = 0;
-    for nl in memchr::memchr_iter(b'\n', text) {
-        out.write_all(&text[from..nl])?;
-        out.write_all(indent)?;
-        from = nl + 1;
+/// serde_json's `PrettyFormatter` (two-space indent) starting `level`
+/// levels deep: each finding is rendered straight into place, instead of
+/// at depth 0 and then copied line by line to add the indent (that copy
+/// was a third of the output phase).
+struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    fn at(level: usize) -> Pretty {
+        Pretty {
+            level,
+            has_value: false,
+        }
     }
-    out.write_all(&text[from..])
+
+    fn indent<W: ?Sized + Write>(&self, w: &mut W) -> std::io::Result<()> {
+        for _ in 0..self.level {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(bracket)
+    }
+
+    fn item<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 pub fn render(report: &Report) -> String {
