@@ -250,18 +250,17 @@ impl Inline<'_> {
 /// The suppressions written on `o`: its own metadata first, then its pod
 /// template's.
 fn inline_of(o: &Object) -> Vec<Inline<'_>> {
-    let mut places: Vec<Vec<&str>> = vec![vec!["metadata"]];
-    if let Some(t) = crate::rules::pod::pod_spec_location(&o.kind) {
-        if !t.is_empty() {
-            let mut p = t.to_vec();
-            p.push("metadata");
-            places.push(p);
-        }
-    }
+    // Asked for every object: nothing is allocated unless it is annotated.
+    let template = crate::rules::pod::pod_spec_location(&o.kind).filter(|t| !t.is_empty());
+    let places = [
+        Some((&[][..], o.root.get("metadata"))),
+        template.map(|t| (t, o.root.at(t).and_then(|h| h.get("metadata")))),
+    ];
     places
         .into_iter()
-        .filter_map(|p| {
-            let ann = o.root.at(&p)?.get("annotations")?;
+        .flatten()
+        .filter_map(|(base, meta)| {
+            let ann = meta?.get("annotations")?;
             let ignore = ann.get(ANNOTATION_IGNORE)?.as_str()?;
             let rules = ignore
                 .split([',', ' ', '\n', '\t'])
@@ -280,7 +279,7 @@ fn inline_of(o: &Object) -> Vec<Inline<'_>> {
                     .map(str::trim)
                     .filter(|s| !s.is_empty()),
                 until,
-                meta_path: FieldPath::of(&p),
+                meta_path: FieldPath::of(base).key("metadata"),
             })
         })
         .collect()
@@ -586,38 +585,44 @@ fn is_are(n: usize) -> &'static str {
 /// A warning per annotation naming a rule that does not exist: a typo
 /// there would otherwise silently suppress nothing.
 fn unknown_rules_in_annotations(inv: &Inventory) -> Vec<Diagnostic> {
+    // Every object is read: on every core, in object order.
+    inv.objects
+        .par_iter()
+        .flat_map_iter(unknown_rules_of)
+        .collect()
+}
+
+fn unknown_rules_of(o: &Object) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for o in &inv.objects {
-        for s in inline_of(o) {
-            let unknown: Vec<&str> = s
-                .rules
-                .iter()
-                .copied()
-                .filter(|r| *r != "*" && Pillar::parse(r).is_none() && catalog::find(r).is_none())
-                .collect();
-            if unknown.is_empty() {
-                continue;
-            }
-            let (file, pos) = annotation_place(o, &s.meta_path, ANNOTATION_IGNORE);
-            out.push(
-                Diagnostic::warning(
-                    CODE_INVALID,
-                    &file,
-                    pos,
-                    format!(
-                        "kready.io/ignore on {} names unknown rule{} {}",
-                        o.display(),
-                        if unknown.len() == 1 { "" } else { "s" },
-                        unknown
-                            .iter()
-                            .map(|r| format!("`{r}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-                .with_help("use rule IDs from `kready rules`, pillar names, or \"*\""),
-            );
+    for s in inline_of(o) {
+        let unknown: Vec<&str> = s
+            .rules
+            .iter()
+            .copied()
+            .filter(|r| *r != "*" && Pillar::parse(r).is_none() && catalog::find(r).is_none())
+            .collect();
+        if unknown.is_empty() {
+            continue;
         }
+        let (file, pos) = annotation_place(o, &s.meta_path, ANNOTATION_IGNORE);
+        out.push(
+            Diagnostic::warning(
+                CODE_INVALID,
+                &file,
+                pos,
+                format!(
+                    "kready.io/ignore on {} names unknown rule{} {}",
+                    o.display(),
+                    if unknown.len() == 1 { "" } else { "s" },
+                    unknown
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_help("use rule IDs from `kready rules`, pillar names, or \"*\""),
+        );
     }
     out
 }
