@@ -536,7 +536,7 @@ fn fingerprints_with(results: &Results, refs: &ObjectRefs, paths: &[String]) -> 
     }
     // Hashing is the costly part and independent per finding; numbering
     // the repeats is the only sequential step.
-    let digests: Vec<[u8; 16]> = results
+    let digests: Vec<([u8; 16], String)> = results
         .findings
         .par_iter()
         .zip(paths)
@@ -552,15 +552,14 @@ fn fingerprints_with(results: &Results, refs: &ObjectRefs, paths: &[String]) -> 
             );
             let mut d = [0u8; 16];
             d.copy_from_slice(&h.0.finalize()[..16]);
-            d
+            (d, hex(&d))
         })
         .collect();
     let mut seen: HashMap<[u8; 16], usize> = HashMap::with_capacity(digests.len());
     digests
-        .iter()
-        .map(|d| {
-            let fingerprint = hex(d);
-            let n = seen.entry(*d).or_insert(0);
+        .into_iter()
+        .map(|(d, fingerprint)| {
+            let n = seen.entry(d).or_insert(0);
             *n += 1;
             if *n > 1 {
                 format!("{fingerprint}-{n}")
