@@ -209,13 +209,25 @@ impl Inventory {
     /// The object of a kind, namespace (`""` when cluster-scoped) and
     /// name; the last one when the input declares it twice.
     pub fn get(&self, kind: &str, ns: &str, name: &str) -> Option<(usize, &Object)> {
+        self.named(kind, ns, name).last()
+    }
+
+    /// Every object of a kind, namespace and name, in input order (more
+    /// than one when the input declares it twice).
+    pub fn named<'a: 'k, 'k>(
+        &'a self,
+        kind: &'k str,
+        ns: &'k str,
+        name: &'k str,
+    ) -> impl DoubleEndedIterator<Item = (usize, &'a Object)> + 'k {
         let scoped = crate::object::CLUSTER_SCOPED.contains(&kind);
         self.by_name
-            .get(&key_of(&[kind, ns, name]))?
+            .get(&key_of(&[kind, ns, name]))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
             .iter()
-            .rev()
-            .map(|&i| (i, &self.objects[i]))
-            .find(|(_, o)| o.name == name && is_key(o, kind, scoped, ns))
+            .map(move |&i| (i, &self.objects[i]))
+            .filter(move |(_, o)| o.name == name && is_key(o, kind, scoped, ns))
     }
 
     pub fn has_kind(&self, kind: &str) -> bool {

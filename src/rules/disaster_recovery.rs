@@ -2,12 +2,13 @@
 //! volumes, etcd) be restored after a loss, and can the cluster be rebuilt.
 use super::{Check, Ctx, Outcome, RuleImpl, Violation, Workload};
 use crate::components::image_name;
-use crate::inventory::Mode;
+use crate::inventory::{Inventory, Mode};
 use crate::object::Object;
 use crate::path::FieldPath;
 use crate::quantity::{human_seconds, parse_go_duration};
 use crate::yaml::Node;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 pub const RULES: &[RuleImpl] = &[
     RuleImpl {
@@ -430,31 +431,64 @@ fn is_default_class(sc: &Object) -> bool {
 /// The first claim in the input that gets its volume from StorageClass
 /// `sc`, described for a message.
 fn claim_using(cx: &Ctx, sc: &Object) -> Option<String> {
-    let default = is_default_class(sc);
-    let uses = |c: ClaimClass| match c {
-        ClaimClass::Named(n) => n == sc.name,
-        ClaimClass::Default => default,
-        ClaimClass::NoClass => false,
-    };
-    for (_, pvc) in cx.inv.of_kind("PersistentVolumeClaim") {
-        if uses(claim_class(pvc.root.get("spec"), pvc.root.get("metadata"))) {
-            return Some(pvc.display());
+    let users = cx.inv.derived(ClaimUsers::build);
+    let named = users.named.get(sc.name.as_str());
+    let default = users.default.as_ref().filter(|_| is_default_class(sc));
+    // The first user in claim order, whichever way it names the class.
+    [named, default]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(order, _)| *order)
+        .map(|(_, user)| user.clone())
+}
+
+/// The first user (PVCs, then StatefulSets' claim templates, in input
+/// order) of each StorageClass named by a claim, and of the default class:
+/// built once, so each StorageClass is not checked against every claim.
+struct ClaimUsers {
+    named: HashMap<String, (usize, String)>,
+    default: Option<(usize, String)>,
+}
+
+impl ClaimUsers {
+    fn build(inv: &Inventory) -> ClaimUsers {
+        let mut users = ClaimUsers {
+            named: HashMap::new(),
+            default: None,
+        };
+        let pvcs = inv.of_kind("PersistentVolumeClaim").map(|(_, pvc)| {
+            (
+                pvc,
+                vec![claim_class(pvc.root.get("spec"), pvc.root.get("metadata"))],
+            )
+        });
+        let stss = inv.of_kind("StatefulSet").map(|(_, sts)| {
+            let tpls = sts
+                .root
+                .at(&["spec", "volumeClaimTemplates"])
+                .map(Node::items)
+                .unwrap_or(&[]);
+            let classes = tpls
+                .iter()
+                .map(|t| claim_class(t.get("spec"), t.get("metadata")))
+                .collect();
+            (sts, classes)
+        });
+        for (order, (user, classes)) in pvcs.chain(stss).enumerate() {
+            for class in classes {
+                match class {
+                    ClaimClass::Named(n) if !users.named.contains_key(n) => {
+                        users.named.insert(n.to_string(), (order, user.display()));
+                    }
+                    ClaimClass::Default if users.default.is_none() => {
+                        users.default = Some((order, user.display()));
+                    }
+                    _ => {}
+                }
+            }
         }
+        users
     }
-    for (_, sts) in cx.inv.of_kind("StatefulSet") {
-        let tpls = sts
-            .root
-            .at(&["spec", "volumeClaimTemplates"])
-            .map(Node::items)
-            .unwrap_or(&[]);
-        if tpls
-            .iter()
-            .any(|t| uses(claim_class(t.get("spec"), t.get("metadata"))))
-        {
-            return Some(sts.display());
-        }
-    }
-    None
 }
 
 /// With reclaim policy Delete, deleting a claim (a `helm uninstall`, a

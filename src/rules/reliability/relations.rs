@@ -378,13 +378,12 @@ pub fn ingress_backend_missing(cx: &Ctx, ing: &Object) -> Outcome {
         return Outcome::NotEvaluated(reason);
     }
     let ns = ing.effective_namespace().unwrap_or("");
-    let services: Vec<&Object> = cx.inv.in_namespace(ns, "Service").map(|(_, s)| s).collect();
-    if services.is_empty() {
+    if cx.inv.in_namespace(ns, "Service").next().is_none() {
         return Outcome::NotEvaluated(format!("no Service in namespace {ns} in the input"));
     }
     let mut v = Vec::new();
     for (at, name, port, port_at) in backends {
-        let named: Vec<&&Object> = services.iter().filter(|s| s.name == name).collect();
+        let named: Vec<&Object> = cx.inv.named("Service", ns, &name).map(|(_, s)| s).collect();
         if named.is_empty() {
             v.push(Violation::new(
                 at,
