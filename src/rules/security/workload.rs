@@ -785,9 +785,11 @@ const TOKEN_PREFIXES: &[(&str, usize, &str)] = &[
 /// live keys).
 fn credential_in_text(text: &str) -> Option<&'static str> {
     // Every needle the checks below look for, in one pass: nearly all
-    // config values hold none, and twelve `find`s per value were the
-    // costliest part of the secret rules. (Without the automaton, which
-    // cannot fail to build for these needles, the checks all run.)
+    // config values hold none, and a `find` per check and value was the
+    // costliest part of the secret rules. Only the checks whose needle
+    // occurs then run (a config full of URLs used to be searched for every
+    // token prefix too). Without the automaton, which cannot fail to build
+    // for these needles, every check runs.
     static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::LazyLock::new(|| {
             let needles = ["-----BEGIN ", "://"]
@@ -795,19 +797,27 @@ fn credential_in_text(text: &str) -> Option<&'static str> {
                 .chain(TOKEN_PREFIXES.iter().map(|(p, _, _)| *p));
             aho_corasick::AhoCorasick::new(needles).ok()
         });
-    if NEEDLES.as_ref().is_some_and(|ac| !ac.is_match(text)) {
-        return None;
+    let mut seen = [true; 2 + TOKEN_PREFIXES.len()];
+    if let Some(ac) = NEEDLES.as_ref() {
+        seen = [false; 2 + TOKEN_PREFIXES.len()];
+        for m in ac.find_overlapping_iter(text) {
+            seen[m.pattern().as_usize()] = true;
+        }
+        if !seen.contains(&true) {
+            return None;
+        }
     }
-    if pem_private_key(text) {
+    if seen[0] && pem_private_key(text) {
         return Some("a PEM private key");
     }
-    if url_with_password(text) {
+    if seen[1] && url_with_password(text) {
         return Some("a URL with an embedded password");
     }
     TOKEN_PREFIXES
         .iter()
-        .find(|(prefix, min_len, _)| token_with_prefix(text, prefix, *min_len))
-        .map(|(_, _, what)| *what)
+        .zip(&seen[2..])
+        .find(|((prefix, min_len, _), &seen)| seen && token_with_prefix(text, prefix, *min_len))
+        .map(|((_, _, what), _)| *what)
 }
 
 /// `-----BEGIN ... PRIVATE KEY-----` followed by a real body (an elided
