@@ -357,4 +357,35 @@ mod tests {
         assert_eq!(other.derived(build).0, 0);
         assert_eq!(builds.load(Ordering::SeqCst), 2);
     }
+
+    /// The hashed indexes answer exactly what String keys did: kind,
+    /// namespace (`default` when absent, `""` for cluster-scoped kinds)
+    /// and name all match, in input order, the last one for `get`.
+    #[test]
+    fn lookups_by_kind_namespace_and_name() {
+        let inv = Inventory::from_yaml(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: shop}\n---\n\
+             apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: shop, labels: {second: y}}\n---\n\
+             apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, namespace: ignored}\n",
+        );
+        let idx = |it: &mut dyn Iterator<Item = (usize, &crate::object::Object)>| {
+            it.map(|(i, _)| i).collect::<Vec<_>>()
+        };
+        assert_eq!(idx(&mut inv.in_namespace("shop", "Service")), [1, 3]);
+        assert_eq!(idx(&mut inv.in_namespace("default", "Service")), [0]);
+        assert_eq!(idx(&mut inv.in_namespace("shop", "ConfigMap")), [2]);
+        assert_eq!(idx(&mut inv.in_namespace("", "Namespace")), [4]);
+        assert_eq!(
+            idx(&mut inv.in_namespace("ignored", "Namespace")),
+            [] as [usize; 0]
+        );
+        assert_eq!(idx(&mut inv.named("Service", "shop", "a")), [1, 3]);
+        assert_eq!(inv.get("Service", "shop", "a").map(|(i, _)| i), Some(3));
+        assert_eq!(inv.get("Service", "default", "a").map(|(i, _)| i), Some(0));
+        assert_eq!(inv.get("Namespace", "", "shop").map(|(i, _)| i), Some(4));
+        assert!(inv.get("Service", "other", "a").is_none());
+        assert!(inv.get("Secret", "shop", "a").is_none());
+    }
 }
