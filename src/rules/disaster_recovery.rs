@@ -814,6 +814,30 @@ status: {phase: InProgress, startTimestamp: '2025-03-02T02:00:00Z'}
         DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)
     }
 
+    /// A default class named by a later claim: the message names the
+    /// first claim that uses it, whichever way (default or by name).
+    #[test]
+    fn storage_class_message_names_its_first_user() {
+        const SC: &str = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: fast\n  annotations: {storageclass.kubernetes.io/is-default-class: \"true\"}\nprovisioner: x\n";
+        const BY_DEFAULT: &str = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: first, namespace: a}\nspec: {}\n";
+        const BY_NAME: &str = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: second, namespace: a}\nspec: {storageClassName: fast}\n";
+        let settings = Settings::default();
+        for (claims, user) in [
+            ([BY_DEFAULT, BY_NAME], "a/first"),
+            ([BY_NAME, BY_DEFAULT], "a/second"),
+        ] {
+            let inv = inventory(&format!("{SC}---\n{}---\n{}", claims[0], claims[1]));
+            let cx = Ctx {
+                inv: &inv,
+                settings: &settings,
+            };
+            let Outcome::Fail(v) = pv_reclaim_delete(&cx, &inv.objects[0]) else {
+                panic!("a used class with reclaim policy Delete fails");
+            };
+            assert!(v[0].message.contains(user), "{}", v[0].message);
+        }
+    }
+
     #[test]
     fn recent_backup_passes_and_stale_one_fails() {
         let inv = inventory(BACKUPS);
