@@ -14,7 +14,6 @@ use crate::selector::{label_selector_matches, map_selector_matches};
 use crate::yaml::Node;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 #[derive(Default)]
 pub struct LabelIndex {
@@ -28,10 +27,9 @@ pub struct LabelIndex {
     unkeyed_services: Vec<usize>,
 }
 
+/// The index key of a label pair in a namespace (see `key_of`).
 fn key(ns: &str, k: &str, v: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    (ns, k, v).hash(&mut h);
-    h.finish()
+    super::key_of(&[ns, k, v])
 }
 
 /// The first `key: value` pair of a map, when the value is a string.
@@ -50,13 +48,16 @@ impl LabelIndex {
             .par_iter()
             .filter_map(|&i| Workload::of(&inv.objects[i], i))
             .flat_map_iter(|w| {
-                let ns = w.obj.effective_namespace();
-                w.labels()
-                    .filter(|_| ns.is_some())
-                    .map(Node::entries)
+                let index = w.index;
+                w.obj
+                    .effective_namespace()
+                    .zip(w.labels())
                     .into_iter()
-                    .flatten()
-                    .filter_map(move |(k, v)| Some((key(ns?, k, v.as_str()?), w.index)))
+                    .flat_map(move |(ns, labels)| {
+                        labels
+                            .entries()
+                            .filter_map(move |(k, v)| Some((key(ns, k, v.as_str()?), index)))
+                    })
             })
             .collect();
         for (h, i) in pairs {
