@@ -234,22 +234,21 @@ fn rules_by_kind<'a>(
     inv: &'a Inventory,
     rules: &[ActiveRule],
 ) -> std::collections::HashMap<&'a str, Vec<usize>> {
-    let mut out: std::collections::HashMap<&str, Vec<usize>> = Default::default();
-    for o in &inv.objects {
-        out.entry(o.kind.as_str()).or_insert_with(|| {
-            rules
+    inv.kinds()
+        .map(|kind| {
+            let applies = rules
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| match r.imp.check {
-                    Check::Object(kinds, _) => kinds.is_empty() || kinds.contains(&o.kind.as_str()),
+                    Check::Object(kinds, _) => kinds.is_empty() || kinds.contains(&kind),
                     Check::Pod(_) => true,
                     _ => false,
                 })
                 .map(|(ri, _)| ri)
-                .collect()
-        });
-    }
-    out
+                .collect();
+            (kind, applies)
+        })
+        .collect()
 }
 
 /// What a share of the work gathered: tallies per rule, located findings

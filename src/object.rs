@@ -75,7 +75,13 @@ impl Object {
     /// The namespace the object lands in: as written, else `default`
     /// (what `kubectl apply` does without `-n`). `None` when cluster-scoped.
     pub fn effective_namespace(&self) -> Option<&str> {
-        if self.is_cluster_scoped() {
+        self.namespace_if(self.is_cluster_scoped())
+    }
+
+    /// `effective_namespace` when whether the kind is cluster-scoped is
+    /// already known (index lookups ask it once, not per object found).
+    pub fn namespace_if(&self, cluster_scoped: bool) -> Option<&str> {
+        if cluster_scoped {
             None
         } else {
             Some(self.namespace.as_deref().unwrap_or("default"))

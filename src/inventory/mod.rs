@@ -88,12 +88,7 @@ fn namespace_key(o: &Object) -> &str {
 /// behind every hashed lookup. `scoped` says whether `kind` is
 /// cluster-scoped (asked once per lookup, not per object found).
 fn is_key(o: &Object, kind: &str, scoped: bool, ns: &str) -> bool {
-    o.kind == kind
-        && if scoped {
-            ns.is_empty()
-        } else {
-            o.namespace.as_deref().unwrap_or("default") == ns
-        }
+    o.kind == kind && o.namespace_if(scoped).unwrap_or("") == ns
 }
 
 impl Inventory {
@@ -228,6 +223,11 @@ impl Inventory {
             .iter()
             .map(move |&i| (i, &self.objects[i]))
             .filter(move |(_, o)| o.name == name && is_key(o, kind, scoped, ns))
+    }
+
+    /// The kinds of the objects, each once.
+    pub fn kinds(&self) -> impl Iterator<Item = &str> {
+        self.by_kind.keys().map(String::as_str)
     }
 
     pub fn has_kind(&self, kind: &str) -> bool {
