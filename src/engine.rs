@@ -215,8 +215,14 @@ pub fn run(inv: &Inventory, settings: &Settings, rules: Vec<ActiveRule>) -> Resu
     // Source order; without positions (a live cluster) by object, so each
     // object's findings stay together and messages are rarely compared.
     findings.par_sort_by(|a, b| {
-        (&a.file, a.pos, a.object, a.rule, &a.message)
-            .cmp(&(&b.file, b.pos, b.object, b.rule, &b.message))
+        // Most comparisons are within one file: the same `Arc`, equal
+        // without comparing the path text.
+        let file = match (&a.file, &b.file) {
+            (Some(x), Some(y)) if Arc::ptr_eq(x, y) => std::cmp::Ordering::Equal,
+            (x, y) => x.cmp(y),
+        };
+        file.then_with(|| (a.pos, a.object, a.rule).cmp(&(b.pos, b.object, b.rule)))
+            .then_with(|| a.message.cmp(&b.message))
     });
     Results {
         rules,

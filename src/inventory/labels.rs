@@ -7,21 +7,21 @@
 //! through them is still checked with the real selector match, so a hash
 //! collision can only cost time, never change a verdict.
 
+use super::prehashed::PrehashedMap;
 use super::Inventory;
 use crate::object::Object;
 use crate::rules::Workload;
 use crate::selector::{label_selector_matches, map_selector_matches};
 use crate::yaml::Node;
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 #[derive(Default)]
 pub struct LabelIndex {
     /// Workloads by each of their pod labels.
-    workloads: HashMap<u64, Vec<usize>>,
+    workloads: PrehashedMap<u64, Vec<usize>>,
     /// Services by the first pair of their selector (all pairs must match,
     /// so the first one is enough to find them).
-    services: HashMap<u64, Vec<usize>>,
+    services: PrehashedMap<u64, Vec<usize>>,
     /// Services whose selector's first value is not a string: checked
     /// against every pod of their namespace, as before the index.
     unkeyed_services: Vec<usize>,

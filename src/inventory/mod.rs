@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 mod grants;
 mod labels;
+pub mod prehashed;
+
+use prehashed::PrehashedMap;
 
 /// Kinds the cluster creates at run time, never declared in manifests.
 pub const RUNTIME_KINDS: &[&str] = &[
@@ -37,8 +40,8 @@ pub struct Inventory {
     by_kind: HashMap<String, Vec<usize>>,
     /// By `key_of(namespace, kind)` and `key_of(kind, namespace, name)`:
     /// see `key_of`.
-    by_ns_kind: HashMap<u64, Vec<usize>>,
-    by_name: HashMap<u64, Vec<usize>>,
+    by_ns_kind: PrehashedMap<u64, Vec<usize>>,
+    by_name: PrehashedMap<u64, Vec<usize>>,
     /// Objects carrying a pod spec that are judged themselves (not owned
     /// by a controller that is also in the inventory).
     workloads: Vec<usize>,

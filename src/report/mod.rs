@@ -11,6 +11,7 @@ pub mod table;
 use crate::catalog::{Pillar, Severity};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{Results, Subject};
+use crate::inventory::prehashed::PrehashedMap;
 use crate::inventory::Inventory;
 use crate::score;
 use crate::settings::Settings;
@@ -555,11 +556,12 @@ fn fingerprints_with(results: &Results, refs: &ObjectRefs, paths: &[String]) -> 
             (d, hex(&d))
         })
         .collect();
-    let mut seen: HashMap<[u8; 16], usize> = HashMap::with_capacity(digests.len());
+    let mut seen: PrehashedMap<u128, usize> =
+        PrehashedMap::with_capacity_and_hasher(digests.len(), Default::default());
     digests
         .into_iter()
         .map(|(d, fingerprint)| {
-            let n = seen.entry(d).or_insert(0);
+            let n = seen.entry(u128::from_le_bytes(d)).or_insert(0);
             *n += 1;
             if *n > 1 {
                 format!("{fingerprint}-{n}")

@@ -630,6 +630,12 @@ const SECRET_WORD_PIECES: &[&str] = &["PASS", "PWD", "SECRET", "TOKEN", "CRED", 
 /// Whether `text` contains a secret word piece, in any case: a config
 /// text without one holds no secret-named key either.
 fn may_name_secret(text: &str) -> bool {
+    secret_pieces().is_none_or(|ac| ac.is_match(text))
+}
+
+/// A searcher for `SECRET_WORD_PIECES`, in any case (`None` only if it
+/// cannot be built: then every text may name a secret).
+fn secret_pieces() -> Option<&'static aho_corasick::AhoCorasick> {
     static PIECES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::LazyLock::new(|| {
             aho_corasick::AhoCorasick::builder()
@@ -637,7 +643,36 @@ fn may_name_secret(text: &str) -> bool {
                 .build(SECRET_WORD_PIECES)
                 .ok()
         });
-    PIECES.as_ref().is_none_or(|ac| ac.is_match(text))
+    PIECES.as_ref()
+}
+
+/// The lines of `text` (as `str::lines` gives them) that hold a secret
+/// word piece, in order: the only lines whose key can look secret. One
+/// search over the text jumps from such line to such line, instead of
+/// splitting every line of a large config file into key and value.
+fn lines_naming_secret(text: &str) -> Box<dyn Iterator<Item = &str> + '_> {
+    let Some(ac) = secret_pieces() else {
+        return Box::new(text.lines());
+    };
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    Box::new(std::iter::from_fn(move || {
+        let m = ac.find(aho_corasick::Input::new(text).span(from..text.len()))?;
+        let start = memchr::memrchr(b'\n', &bytes[..m.start()]).map_or(0, |i| i + 1);
+        let line = match memchr::memchr(b'\n', &bytes[m.end()..]) {
+            Some(i) => {
+                let end = m.end() + i;
+                from = end + 1;
+                let line = &text[start..end];
+                line.strip_suffix('\r').unwrap_or(line)
+            }
+            None => {
+                from = text.len();
+                &text[start..]
+            }
+        };
+        Some(line)
+    }))
 }
 
 /// Whether a variable or key name says it holds a secret.
@@ -1017,12 +1052,10 @@ fn secret_in_configmap(_cx: &Ctx, o: &Object) -> Outcome {
         } else if !value.contains('\n') && name_looks_secret(key) && literal_credential(key, value)
         {
             Some(format!("key \"{key}\" holds a literal credential"))
-        } else if !may_name_secret(value) {
-            // No line of it can assign to a secret-named key.
-            None
         } else {
-            value
-                .lines()
+            // Only a line with a secret word piece can assign to a
+            // secret-named key.
+            lines_naming_secret(value)
                 .filter_map(assignment)
                 .find(|(k, val)| name_looks_secret(k) && literal_credential(k, val))
                 .map(|(k, _)| format!("key \"{key}\" embeds a literal credential ({k})"))
@@ -1310,6 +1343,23 @@ mod tests {
             assert!(may_name_secret(&w.to_lowercase()), "{w}");
         }
         assert!(!may_name_secret("LOG_LEVEL"));
+    }
+
+    #[test]
+    fn lines_naming_secret_are_the_lines_with_a_piece() {
+        for text in [
+            "",
+            "a: 1\nPassword: x\nb: 2",
+            "token = a\r\nother\r\nkey: k\r\n",
+            "user: u\npwd: p\r",
+            "secret: s, token: t\nsecret\n\ncred\n",
+            "no pieces here\njust: config\n",
+            "\npass",
+        ] {
+            let expected: Vec<&str> = text.lines().filter(|l| may_name_secret(l)).collect();
+            let found: Vec<&str> = lines_naming_secret(text).collect();
+            assert_eq!(found, expected, "{text:?}");
+        }
     }
 
     #[test]
