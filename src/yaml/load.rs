@@ -731,6 +731,20 @@ fn apply_merges(entries: &mut Vec<(Key, Node)>, merges: Vec<Node>) {
     entries.shrink_to_fit();
 }
 
+/// Moves `scratch[start..]` into a Vec of exactly that size with one
+/// copy (a `drain(start..).collect()` moved the children one by one); the
+/// scratch stack keeps its capacity for the next collection.
+fn take_from<T>(scratch: &mut Vec<T>, start: usize) -> Vec<T> {
+    if start == 0 {
+        // `split_off(0)` would hand over the scratch buffer, slack and all.
+        let mut out = Vec::with_capacity(scratch.len());
+        out.append(scratch);
+        out
+    } else {
+        scratch.split_off(start)
+    }
+}
+
 impl Builder<'_> {
     fn close(&mut self, pos: Pos) -> Result<(), Problem> {
         let Some(frame) = self.stack.pop() else {
@@ -751,9 +765,9 @@ impl Builder<'_> {
                 self.items.truncate(frame.start);
                 Value::Seq(Vec::new())
             }
-            None => Value::Seq(self.items.drain(frame.start..).collect()),
+            None => Value::Seq(take_from(&mut self.items, frame.start)),
             Some(m) => {
-                let mut entries: Vec<(Key, Node)> = self.entries.drain(frame.start..).collect();
+                let mut entries = take_from(&mut self.entries, frame.start);
                 if !m.merges.is_empty() {
                     apply_merges(&mut entries, m.merges);
                 }
