@@ -25,7 +25,8 @@ pub struct RulesArgs {
 }
 
 fn aliases(m: &RuleMeta) -> String {
-    m.aliases
+    m.docs()
+        .aliases
         .iter()
         .map(|(tool, ids)| format!("{tool}: {}", ids.join(", ")))
         .collect::<Vec<_>>()
@@ -110,6 +111,7 @@ pub fn markdown(rules: &[&RuleMeta]) -> String {
 }
 
 fn explain_text(m: &RuleMeta, heading: bool) -> String {
+    let d = m.docs();
     let mut s = String::new();
     if heading {
         s += &format!("### {}\n\n", m.id);
@@ -125,9 +127,9 @@ fn explain_text(m: &RuleMeta, heading: bool) -> String {
     );
     s += &format!(
         "{}\n\n**Remediation.** {}\n\n```yaml\n{}```\n\n",
-        m.rationale.trim(),
-        m.remediation.text.trim(),
-        m.remediation.snippet
+        d.rationale.trim(),
+        d.remediation.text.trim(),
+        d.remediation.snippet
     );
     if let Some(p) = &m.pss {
         s += &format!(
@@ -136,12 +138,12 @@ fn explain_text(m: &RuleMeta, heading: bool) -> String {
             format!("{:?}", p.level).to_lowercase()
         );
     }
-    if !m.aliases.is_empty() {
+    if !d.aliases.is_empty() {
         s += &format!("Aliases: {}\n\n", aliases(m));
     }
-    if !m.references.is_empty() {
+    if !d.references.is_empty() {
         s += "References:\n";
-        for r in &m.references {
+        for r in &d.references {
             s += &format!("- {r}\n");
         }
     }

@@ -24,15 +24,16 @@ pub fn relative_uri(file: &str) -> String {
 }
 
 fn help_markdown(m: &catalog::RuleMeta) -> String {
-    let refs: String = m.references.iter().map(|r| format!("- <{r}>\n")).collect();
+    let d = m.docs();
+    let refs: String = d.references.iter().map(|r| format!("- <{r}>\n")).collect();
     format!(
         "**{}** ({} · {})\n\n{}\n\n**Fix:** {}\n\n```yaml\n{}```\n\n**References**\n\n{}",
         m.title,
         m.pillar,
         m.severity,
-        m.rationale.trim(),
-        m.remediation.text.trim(),
-        m.remediation.snippet,
+        d.rationale.trim(),
+        d.remediation.text.trim(),
+        d.remediation.snippet,
         refs
     )
 }
@@ -63,15 +64,15 @@ pub fn render(report: &Report) -> String {
                 )
                 .full_description(
                     sarif::MultiformatMessageString::builder()
-                        .text(m.rationale.trim().to_string())
+                        .text(m.docs().rationale.trim().to_string())
                         .build(),
                 )
                 .help(
                     sarif::MultiformatMessageString::builder()
                         .text(format!(
                             "{}\n\n{}",
-                            m.remediation.text.trim(),
-                            m.remediation.snippet
+                            m.docs().remediation.text.trim(),
+                            m.docs().remediation.snippet
                         ))
                         .markdown(help_markdown(m))
                         .build(),
