@@ -526,19 +526,21 @@ fn run_scan(args: ScanArgs) -> ExitCode {
     let report = kready::phases::timed("report", || scan.report(&scan.settings));
 
     let color_err = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    // Each file's text is read and indexed once for all its diagnostics.
-    let mut sources: HashMap<Arc<str>, Option<SourceText>> = HashMap::new();
-    for d in &report.diagnostics {
-        let src = sources.entry(d.file.clone()).or_insert_with(|| {
-            let text = scan
-                .texts()
-                .get(&d.file)
-                .cloned()
-                .or_else(|| std::fs::read_to_string(d.file.as_ref()).ok().map(Arc::new));
-            text.map(SourceText::new)
-        });
-        eprint!("{}", kready::diagnostic::render(d, src.as_ref(), color_err));
-    }
+    kready::phases::timed("messages", || {
+        // Each file's text is read and indexed once for all its diagnostics.
+        let mut sources: HashMap<Arc<str>, Option<SourceText>> = HashMap::new();
+        for d in &report.diagnostics {
+            let src = sources.entry(d.file.clone()).or_insert_with(|| {
+                let text = scan
+                    .texts()
+                    .get(&d.file)
+                    .cloned()
+                    .or_else(|| std::fs::read_to_string(d.file.as_ref()).ok().map(Arc::new));
+                text.map(SourceText::new)
+            });
+            eprint!("{}", kready::diagnostic::render(d, src.as_ref(), color_err));
+        }
+    });
 
     for (i, format) in formats.iter().enumerate() {
         let target = args.output.get(i).map(String::as_str).unwrap_or("-");

@@ -1,8 +1,8 @@
 //! `KREADY_PHASES=1` prints how long each phase of a scan took on stderr
-//! (load, inventory, rules, report, output), the CPU time of all threads
-//! in it, and the memory in use after it: where time and memory go on a
-//! large input, and how parallel each phase is, without a profiler. Off
-//! by default; the report is unchanged.
+//! (load, inventory, rules, suppress, report, messages, output), the CPU
+//! time of all threads in it, and the memory in use after it: where time
+//! and memory go on a large input, and how parallel each phase is,
+//! without a profiler. Off by default; the report is unchanged.
 
 use std::sync::OnceLock;
 use std::time::Instant;

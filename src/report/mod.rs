@@ -331,18 +331,18 @@ pub fn build(input: BuildInput) -> Report {
     }
 
     let refs = ObjectRefs::new(results, inv);
-    let paths = field_paths(results);
-    let fps = fingerprints_with(results, &refs, &paths);
-    let findings: Vec<FindingOut> = results
+    // One pass per finding, on every core: its path rendered once (for
+    // the report and the fingerprint), hashed, and its output built.
+    let (mut findings, digests): (Vec<FindingOut>, Vec<[u8; 16]>) = results
         .findings
         .par_iter()
-        .zip(fps)
-        .zip(paths)
         .enumerate()
-        .map(|(fi, ((f, fingerprint), path))| {
+        .map(|(fi, f)| {
             let rule = &results.rules[f.rule];
             let meta = rule.meta;
-            FindingOut {
+            let path = f.path.to_string();
+            let d = digest(results, &refs, f, &path);
+            let out = FindingOut {
                 rule_id: &meta.id,
                 title: &meta.title,
                 pillar: meta.pillar,
@@ -356,11 +356,15 @@ pub fn build(input: BuildInput) -> Report {
                     column: f.pos.is_known().then_some(f.pos.col),
                     path,
                 },
-                fingerprint,
+                fingerprint: hex(&d),
                 suppression: suppressions.get(&fi).cloned(),
-            }
+            };
+            (out, d)
         })
-        .collect();
+        .unzip();
+    for (i, n) in repeats(&digests) {
+        findings[i].fingerprint += &format!("-{n}");
+    }
 
     let mut by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.suppression.is_none()) {
@@ -508,24 +512,29 @@ fn finding_namespace(f: &crate::engine::Finding) -> Option<&str> {
 /// suffixes keep two findings on the same field apart. The baseline
 /// matches on it.
 pub fn fingerprints(results: &Results, inv: &Inventory) -> Vec<String> {
-    fingerprints_with(
-        results,
-        &ObjectRefs::new(results, inv),
-        &field_paths(results),
-    )
-}
-
-/// Each finding's field path as text, rendered once for the fingerprint
-/// and the report.
-fn field_paths(results: &Results) -> Vec<String> {
-    results
+    let refs = ObjectRefs::new(results, inv);
+    let (mut fps, digests): (Vec<String>, Vec<[u8; 16]>) = results
         .findings
         .par_iter()
-        .map(|f| f.path.to_string())
-        .collect()
+        .map(|f| {
+            let d = digest(results, &refs, f, &f.path.to_string());
+            (hex(&d), d)
+        })
+        .unzip();
+    for (i, n) in repeats(&digests) {
+        fps[i] += &format!("-{n}");
+    }
+    fps
 }
 
-fn fingerprints_with(results: &Results, refs: &ObjectRefs, paths: &[String]) -> Vec<String> {
+/// The hash a fingerprint is the hex of: SHA-256 of rule, object,
+/// namespace and field path, first 16 bytes.
+fn digest(
+    results: &Results,
+    refs: &ObjectRefs,
+    f: &crate::engine::Finding,
+    path: &str,
+) -> [u8; 16] {
     use std::fmt::Write;
     /// Feeds formatted text to the hash without building the string.
     struct Hashing(Sha256);
@@ -535,41 +544,35 @@ fn fingerprints_with(results: &Results, refs: &ObjectRefs, paths: &[String]) -> 
             Ok(())
         }
     }
-    // Hashing is the costly part and independent per finding; numbering
-    // the repeats is the only sequential step.
-    let digests: Vec<([u8; 16], String)> = results
-        .findings
-        .par_iter()
-        .zip(paths)
-        .map(|(f, path)| {
-            let mut h = Hashing(Sha256::new());
-            let _ = write!(
-                h,
-                "{}|{}|{}|{}",
-                results.rules[f.rule].meta.id,
-                refs.display(f),
-                finding_namespace(f).unwrap_or(""),
-                path
-            );
-            let mut d = [0u8; 16];
-            d.copy_from_slice(&h.0.finalize()[..16]);
-            (d, hex(&d))
-        })
-        .collect();
+    let mut h = Hashing(Sha256::new());
+    let _ = write!(
+        h,
+        "{}|{}|{}|{}",
+        results.rules[f.rule].meta.id,
+        refs.display(f),
+        finding_namespace(f).unwrap_or(""),
+        path
+    );
+    let mut d = [0u8; 16];
+    d.copy_from_slice(&h.0.finalize()[..16]);
+    d
+}
+
+/// The findings whose digest came before, in order, with their number
+/// (2 for the second of a digest): the only sequential step of the
+/// fingerprints.
+fn repeats(digests: &[[u8; 16]]) -> Vec<(usize, usize)> {
     let mut seen: PrehashedMap<u128, usize> =
         PrehashedMap::with_capacity_and_hasher(digests.len(), Default::default());
-    digests
-        .into_iter()
-        .map(|(d, fingerprint)| {
-            let n = seen.entry(u128::from_le_bytes(d)).or_insert(0);
-            *n += 1;
-            if *n > 1 {
-                format!("{fingerprint}-{n}")
-            } else {
-                fingerprint
-            }
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (i, d) in digests.iter().enumerate() {
+        let n = seen.entry(u128::from_le_bytes(*d)).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            out.push((i, *n));
+        }
+    }
+    out
 }
 
 fn hex(bytes: &[u8]) -> String {
