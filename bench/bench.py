@@ -58,6 +58,7 @@ def measure_all(cmds, runs):
             "cpu": statistics.median(c for _, _, _, c in rs),
             "rss": max(r for _, r, _, _ in rs),
             "codes": sorted({c for _, _, c, _ in rs}),
+            "walls": walls,
         }
     return out
 
@@ -165,6 +166,15 @@ def main():
             f"{scan['rss'] / 1e6:.0f} | {scan['rss'] / size:.2f} |"
         )
         print(lines[-1], flush=True)
+
+    # The scan and its floor run back to back in each round: the spread of
+    # their ratio over the rounds shows how much of a difference between
+    # two benchmark runs is the machine (the target is judged on the
+    # ratio of the medians above, as before).
+    lines += ["", "Scan / floor per round (scan and floor run back to back): median, lowest-highest:", ""]
+    for name, _ in inputs:
+        r = [s / f for s, f in zip(res[name]["scan"]["walls"], res[name]["floor"]["walls"])]
+        lines.append(f"- {name}: {statistics.median(r):.2f}, {min(r):.2f}-{max(r):.2f}")
 
     lines += ["", "Scaling (doubling the input):", ""]
     for small, big in [("tree-10k", "tree-20k"), ("file-25mb", "file-50mb")]:
