@@ -196,7 +196,7 @@ pub struct RuleMeta {
 }
 
 /// The long texts of a rule.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDocs {
     pub rationale: String,

@@ -24,7 +24,7 @@ use crate::report::{self, SuppressionOut};
 use crate::scan::Scan;
 use crate::yaml::{Node, Pos};
 use chrono::NaiveDate;
-use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -86,7 +86,7 @@ pub enum Origin {
 #[derive(Clone, Debug)]
 pub enum RuleMatcher {
     Pillar(Pillar),
-    Glob(GlobMatcher),
+    Glob(Matcher),
 }
 
 impl RuleMatcher {
@@ -94,9 +94,9 @@ impl RuleMatcher {
         if let Some(p) = Pillar::parse(s) {
             return Ok(RuleMatcher::Pillar(p));
         }
-        Glob::new(s)
-            .map(|g| RuleMatcher::Glob(g.compile_matcher()))
-            .map_err(|e| format!("`{s}` is not a valid glob: {}", e.kind()))
+        Matcher::new(&[s.to_string()])
+            .map(RuleMatcher::Glob)
+            .map_err(|(_, e)| e)
     }
 
     pub fn matches(&self, meta: &RuleMeta) -> bool {

@@ -362,9 +362,7 @@ pub fn build(input: BuildInput) -> Report {
             (out, d)
         })
         .unzip();
-    for (i, n) in repeats(&digests) {
-        findings[i].fingerprint += &format!("-{n}");
-    }
+    number_repeats(&digests, findings.iter_mut().map(|f| &mut f.fingerprint));
 
     let mut by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.suppression.is_none()) {
@@ -521,9 +519,7 @@ pub fn fingerprints(results: &Results, inv: &Inventory) -> Vec<String> {
             (hex(&d), d)
         })
         .unzip();
-    for (i, n) in repeats(&digests) {
-        fps[i] += &format!("-{n}");
-    }
+    number_repeats(&digests, fps.iter_mut());
     fps
 }
 
@@ -558,21 +554,18 @@ fn digest(
     d
 }
 
-/// The findings whose digest came before, in order, with their number
-/// (2 for the second of a digest): the only sequential step of the
-/// fingerprints.
-fn repeats(digests: &[[u8; 16]]) -> Vec<(usize, usize)> {
+/// Appends `-2`, `-3`... to the fingerprints whose digest came before, in
+/// order: the only sequential step of the fingerprints.
+fn number_repeats<'a>(digests: &[[u8; 16]], fingerprints: impl Iterator<Item = &'a mut String>) {
     let mut seen: PrehashedMap<u128, usize> =
         PrehashedMap::with_capacity_and_hasher(digests.len(), Default::default());
-    let mut out = Vec::new();
-    for (i, d) in digests.iter().enumerate() {
+    for (d, fp) in digests.iter().zip(fingerprints) {
         let n = seen.entry(u128::from_le_bytes(*d)).or_insert(0);
         *n += 1;
         if *n > 1 {
-            out.push((i, *n));
+            fp.push_str(&format!("-{n}"));
         }
     }
-    out
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -44,6 +44,7 @@ pub fn render(report: &Report) -> String {
         .iter()
         .filter_map(|r| catalog::find(&r.id).map(|m| (m, r.severity)))
         .map(|(m, severity)| {
+            let d = m.docs();
             let mut props = BTreeMap::new();
             props.insert(
                 "security-severity".to_string(),
@@ -64,15 +65,15 @@ pub fn render(report: &Report) -> String {
                 )
                 .full_description(
                     sarif::MultiformatMessageString::builder()
-                        .text(m.docs().rationale.trim().to_string())
+                        .text(d.rationale.trim().to_string())
                         .build(),
                 )
                 .help(
                     sarif::MultiformatMessageString::builder()
                         .text(format!(
                             "{}\n\n{}",
-                            m.docs().remediation.text.trim(),
-                            m.docs().remediation.snippet
+                            d.remediation.text.trim(),
+                            d.remediation.snippet
                         ))
                         .markdown(help_markdown(m))
                         .build(),
