@@ -25,21 +25,30 @@ impl FieldPath {
     }
 
     pub fn key(&self, k: &str) -> Self {
-        let mut p = self.clone();
-        p.0.push(Seg::Key(k.into()));
-        p
+        self.with([Seg::Key(k.into())])
     }
 
     pub fn keys(&self, ks: &[&str]) -> Self {
-        let mut p = self.clone();
-        p.0.extend(ks.iter().map(|k| Seg::Key((*k).into())));
-        p
+        self.with(ks.iter().map(|k| Seg::Key((*k).into())))
     }
 
     pub fn idx(&self, i: usize) -> Self {
-        let mut p = self.clone();
-        p.0.push(Seg::Index(i));
-        p
+        self.with([Seg::Index(i)])
+    }
+
+    /// This path and then `more`, allocated at its exact length: paths
+    /// are built a segment at a time, and cloning then pushing would
+    /// double the capacity at each step (findings keep their paths).
+    fn with<I>(&self, more: I) -> Self
+    where
+        I: IntoIterator<Item = Seg>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let more = more.into_iter();
+        let mut segs = Vec::with_capacity(self.0.len() + more.len());
+        segs.extend_from_slice(&self.0);
+        segs.extend(more);
+        FieldPath(segs)
     }
 
     /// Position of the deepest part of the path that exists in `root`: the
