@@ -2,7 +2,7 @@
 //! resolves a path to a line and column; rules never see files.
 
 use crate::yaml::{Node, Pos, Value};
-use std::fmt;
+use std::fmt::{self, Write};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Seg {
@@ -82,8 +82,21 @@ impl FieldPath {
     }
 }
 
-impl fmt::Display for FieldPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FieldPath {
+    /// The path as text, `spec.containers[0].image` (keys that are not
+    /// plain words are quoted: `metadata.annotations["a.b/c"]`). Written
+    /// straight into one `String` sized up front: the report renders one
+    /// per finding, and going through `fmt` cost a third of that phase.
+    pub fn render(&self) -> String {
+        let len = self
+            .0
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => k.len() + 1,
+                Seg::Index(_) => 3,
+            })
+            .sum();
+        let mut out = String::with_capacity(len);
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
                 Seg::Key(k)
@@ -91,15 +104,32 @@ impl fmt::Display for FieldPath {
                         .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') =>
                 {
                     if i > 0 {
-                        f.write_str(".")?;
+                        out.push('.');
                     }
-                    f.write_str(k)?;
+                    out.push_str(k);
                 }
-                Seg::Key(k) => write!(f, "[{k:?}]")?,
-                Seg::Index(n) => write!(f, "[{n}]")?,
+                Seg::Key(k) => {
+                    let _ = write!(out, "[{k:?}]");
+                }
+                Seg::Index(n) => {
+                    out.push('[');
+                    match u8::try_from(*n) {
+                        Ok(d @ 0..=9) => out.push(char::from(b'0' + d)),
+                        _ => {
+                            let _ = write!(out, "{n}");
+                        }
+                    }
+                    out.push(']');
+                }
             }
         }
-        Ok(())
+        out
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
     }
 }
 
@@ -133,5 +163,13 @@ mod tests {
             FieldPath::of(&["metadata", "annotations", "a.b/c"]).to_string(),
             "metadata.annotations[\"a.b/c\"]"
         );
+        let deep = FieldPath::of(&["items"])
+            .idx(9)
+            .key("a b")
+            .idx(10)
+            .idx(12345);
+        assert_eq!(deep.render(), "items[9][\"a b\"][10][12345]");
+        assert_eq!(deep.to_string(), deep.render());
+        assert_eq!(FieldPath::root().render(), "");
     }
 }
