@@ -489,8 +489,9 @@ struct MapState {
     key: Option<Key>,
     /// Key index, built once a mapping grows past a few entries, so
     /// duplicate detection stays linear on mappings with many keys
-    /// (indexes relative to the frame's `start`).
-    index: Option<HashMap<Text, usize>>,
+    /// (indexes relative to the frame's `start`). Boxed: few mappings
+    /// need one, and every frame is moved onto the stack.
+    index: Option<Box<HashMap<Text, usize>>>,
     merges: Vec<Node>,
 }
 
@@ -747,40 +748,43 @@ fn take_from<T>(scratch: &mut Vec<T>, start: usize) -> Vec<T> {
 
 impl Builder<'_> {
     fn close(&mut self, pos: Pos) -> Result<(), Problem> {
-        let Some(frame) = self.stack.pop() else {
+        // The frame is read where it lies and dropped there: moving it out
+        // whole (over a hundred bytes) was a memcpy call per collection.
+        let Some(frame) = self.stack.last_mut() else {
             return Err(Problem {
                 kind: ProblemKind::Syntax,
                 message: "unbalanced collection end".into(),
                 pos,
             });
         };
+        let (at, start, created_at, skip) = (frame.pos, frame.start, frame.created_at, frame.skip);
+        let anchor = frame.anchor.take();
+        let merges = frame.map.as_mut().map(|m| std::mem::take(&mut m.merges));
+        self.stack.truncate(self.stack.len() - 1);
         // Trees live until the end of the scan: exactly sized, no slack.
-        let value = match frame.map {
+        let value = match merges {
             // Not kept: the children are dropped, an empty collection stays.
-            Some(_) if frame.skip => {
-                self.entries.truncate(frame.start);
+            Some(_) if skip => {
+                self.entries.truncate(start);
                 Value::Map(Map::default())
             }
-            None if frame.skip => {
-                self.items.truncate(frame.start);
+            None if skip => {
+                self.items.truncate(start);
                 Value::Seq(Vec::new())
             }
-            None => Value::Seq(take_from(&mut self.items, frame.start)),
-            Some(m) => {
-                let mut entries = take_from(&mut self.entries, frame.start);
-                if !m.merges.is_empty() {
-                    apply_merges(&mut entries, m.merges);
+            None => Value::Seq(take_from(&mut self.items, start)),
+            Some(merges) => {
+                let mut entries = take_from(&mut self.entries, start);
+                if !merges.is_empty() {
+                    apply_merges(&mut entries, merges);
                 }
                 Value::Map(Map { entries })
             }
         };
         self.created += 1;
-        let size = self.created - frame.created_at;
-        let node = Node {
-            pos: frame.pos,
-            value,
-        };
-        self.push(node, frame.anchor, size);
+        let size = self.created - created_at;
+        let node = Node { pos: at, value };
+        self.push(node, anchor, size);
         Ok(())
     }
 
@@ -924,7 +928,7 @@ fn insert_entry(
             .map(|(i, (k, _))| (k.text.clone(), i))
             .collect();
         ix.insert(key.text.clone(), len);
-        m.index = Some(ix);
+        m.index = Some(Box::new(ix));
     }
     all.push((key, node));
 }
