@@ -26,7 +26,7 @@ use crate::yaml::{Node, Pos};
 use chrono::NaiveDate;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -368,48 +368,51 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
         )
     };
     // What depends on the object only (its inline annotations, which
-    // exemptions name it) is worked out once per object, in parallel; the
-    // loop over findings below only looks it up.
-    let per_object = |holders: Vec<usize>| -> Vec<usize> {
-        let mut v = holders;
-        v.sort_unstable();
-        v.dedup();
-        v
+    // exemptions name it) is worked out once per object, in parallel, by
+    // object index; the loop over findings below only looks it up.
+    let marked = |holders: &mut dyn Iterator<Item = usize>| -> Vec<bool> {
+        let mut wanted = vec![false; inv.objects.len()];
+        for oi in holders {
+            if let Some(w) = wanted.get_mut(oi) {
+                *w = true;
+            }
+        }
+        wanted
     };
-    let inline_cache: HashMap<usize, Vec<Inline>> = if opts.inline {
-        let holders = results
-            .findings
-            .iter()
-            .filter_map(|f| inline_holder(inv, f))
-            .collect();
-        per_object(holders)
-            .into_par_iter()
-            .map(|oi| (oi, inline_of(&inv.objects[oi])))
+    let inline_cache: Vec<Vec<Inline>> = if opts.inline {
+        let wanted = marked(
+            &mut results
+                .findings
+                .iter()
+                .filter_map(|f| inline_holder(inv, f)),
+        );
+        inv.objects
+            .par_iter()
+            .zip(wanted)
+            .map(|(o, wanted)| if wanted { inline_of(o) } else { Vec::new() })
             .collect()
     } else {
-        HashMap::new()
+        Vec::new()
     };
-    let objects = results
-        .findings
-        .iter()
-        .filter(|f| !matches!(f.subject, Subject::Namespace(_)))
-        .filter_map(|f| f.object)
-        .collect();
-    let object_targets: HashMap<usize, (Vec<bool>, Vec<bool>)> = per_object(objects)
-        .into_par_iter()
-        .filter_map(|oi| {
-            Some((
-                oi,
-                covered_targets(&Target::of_object(inv.objects.get(oi)?)),
-            ))
-        })
+    let wanted = marked(
+        &mut results
+            .findings
+            .iter()
+            .filter(|f| !matches!(f.subject, Subject::Namespace(_)))
+            .filter_map(|f| f.object),
+    );
+    let object_targets: Vec<Option<(Vec<bool>, Vec<bool>)>> = inv
+        .objects
+        .par_iter()
+        .zip(wanted)
+        .map(|(o, wanted)| wanted.then(|| covered_targets(&Target::of_object(o))))
         .collect();
 
     for (fi, f) in results.findings.iter().enumerate() {
         let meta = results.rules[f.rule].meta;
         if opts.inline {
             if let Some((oi, places)) =
-                inline_holder(inv, f).and_then(|oi| Some((oi, inline_cache.get(&oi)?)))
+                inline_holder(inv, f).and_then(|oi| Some((oi, inline_cache.get(oi)?)))
             {
                 let mut hit = None;
                 for (pi, s) in places.iter().enumerate().filter(|(_, s)| s.covers(meta)) {
@@ -440,7 +443,7 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
         let computed;
         let precomputed = match (&f.subject, f.object) {
             (Subject::Namespace(_), _) | (_, None) => None,
-            (_, Some(oi)) => object_targets.get(&oi),
+            (_, Some(oi)) => object_targets.get(oi).and_then(Option::as_ref),
         };
         let (config_targets, default_targets) = match precomputed {
             Some(t) => (&t.0, &t.1),
@@ -487,7 +490,7 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
     let mut warnings = Vec::new();
     for ((oi, pi), l) in &expired_inline {
         let o = &inv.objects[*oi];
-        let s = &inline_cache[oi][*pi];
+        let s = &inline_cache[*oi][*pi];
         let (file, pos) = annotation_place(o, &s.meta_path, ANNOTATION_UNTIL);
         let date = s
             .until
@@ -512,7 +515,7 @@ pub fn apply(scan: &mut Scan, exemptions: &[Exemption], opts: &Options) {
     }
     for ((oi, pi), l) in &bad_date_inline {
         let o = &inv.objects[*oi];
-        let s = &inline_cache[oi][*pi];
+        let s = &inline_cache[*oi][*pi];
         let (file, pos) = annotation_place(o, &s.meta_path, ANNOTATION_UNTIL);
         let text = match s.until {
             Some(Err(t)) => t,

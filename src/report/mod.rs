@@ -364,13 +364,24 @@ pub fn build(input: BuildInput) -> Report {
         .unzip();
     number_repeats(&digests, findings.iter_mut().map(|f| &mut f.fingerprint));
 
-    let mut by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
+    // Open findings by severity and by pillar, in one pass over them.
+    let mut by_severity: Vec<(Severity, usize)> = Vec::new();
+    let mut by_pillar = [0usize; Pillar::ALL.len()];
+    let mut unsuppressed = 0;
     for f in findings.iter().filter(|f| f.suppression.is_none()) {
-        *by_severity.entry(f.severity).or_default() += 1;
+        unsuppressed += 1;
+        match by_severity.iter_mut().find(|(s, _)| *s == f.severity) {
+            Some((_, n)) => *n += 1,
+            None => by_severity.push((f.severity, 1)),
+        }
+        if let Some(i) = Pillar::ALL.iter().position(|p| *p == f.pillar) {
+            by_pillar[i] += 1;
+        }
     }
     let pillars: Vec<PillarOut> = Pillar::ALL
         .iter()
-        .map(|&p| {
+        .zip(by_pillar)
+        .map(|(&p, open)| {
             let s = score::pillar_score(p, &score_inputs);
             PillarOut {
                 pillar: p,
@@ -381,10 +392,7 @@ pub fn build(input: BuildInput) -> Report {
                     .filter(|r| r.pillar == p && r.evaluated > 0)
                     .count(),
                 rules_enabled: score_inputs.iter().filter(|r| r.pillar == p).count(),
-                findings: findings
-                    .iter()
-                    .filter(|f| f.pillar == p && f.suppression.is_none())
-                    .count(),
+                findings: open,
             }
         })
         .collect();
@@ -393,7 +401,6 @@ pub fn build(input: BuildInput) -> Report {
         .iter()
         .filter(|d| d.level == crate::diagnostic::Level::Error)
         .count();
-    let unsuppressed = findings.iter().filter(|f| f.suppression.is_none()).count();
     Report {
         schema: SCHEMA,
         tool: Tool {
@@ -412,7 +419,7 @@ pub fn build(input: BuildInput) -> Report {
             input: stats,
             findings: unsuppressed,
             suppressed: findings.len() - unsuppressed,
-            by_severity,
+            by_severity: by_severity.into_iter().collect(),
             errors,
             warnings: diagnostics.len() - errors,
         },
@@ -574,4 +581,26 @@ fn hex(bytes: &[u8]) -> String {
 pub fn fmt_score(s: Option<f64>) -> String {
     s.map(|v| format!("{v:.1}"))
         .unwrap_or_else(|| "n/a".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_digests_are_numbered_in_order() {
+        let d = |b: u8| [b; 16];
+        let digests = [d(1), d(2), d(1), d(3), d(1), d(2), d(0)];
+        let mut fps: Vec<String> = digests.iter().map(|x| hex(x)).collect();
+        number_repeats(&digests, fps.iter_mut());
+        let suffixes: Vec<&str> = fps
+            .iter()
+            .map(|f| f.get(32..).unwrap_or_default())
+            .collect();
+        assert_eq!(suffixes, ["", "", "-2", "", "-3", "-2", ""]);
+        assert!(fps[2].starts_with(&hex(&d(1))));
+        let mut none: Vec<String> = Vec::new();
+        number_repeats(&[], none.iter_mut());
+        assert!(none.is_empty());
+    }
 }
