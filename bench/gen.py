@@ -4,12 +4,15 @@
     gen.py CORPUS OUT
 
 writes, under OUT:
-  tree-10k/   about 10,000 documents in about 1,000 files (10 per file)
-  tree-20k/   about 20,000 documents in about 2,000 files
+  tree-10k/   10,000 documents in 1,000 files (10 per file)
+  tree-20k/   20,000 documents in 2,000 files
   file-25mb.yaml, file-50mb.yaml   one multi-document file each
 
 Every copy of a corpus document gets a unique `metadata.name` (suffix
 `-bN`), so relation rules see distinct objects, as in a real monorepo.
+Each large input is its small one twice, the second time with the suffix
+`-cN` (same length as `-bN`): exactly twice the documents and the bytes,
+with the same mix of kinds, so the scaling figures measure doubling alone.
 The output is deterministic: same corpus, same bytes.
 """
 import os
@@ -79,35 +82,45 @@ def renamed(doc, idx, suffix):
     return out
 
 
-def copies(docs):
-    """Endless stream of renamed document texts."""
+def copies(docs, letter):
+    """Endless stream of renamed document texts (suffix `-{letter}N`)."""
     idx = [name_line(d) for d in docs]
     n = 0
     while True:
         for d, i in zip(docs, idx):
-            yield "\n".join(renamed(d, i, f"-b{n}")).strip("\n") + "\n"
+            yield "\n".join(renamed(d, i, f"-{letter}{n}")).strip("\n") + "\n"
         n += 1
 
 
-def write_tree(docs, out, n_docs, per_file=10):
+def doubled(docs, count):
+    """The first `count` copies, then the same documents again renamed `-cN`."""
+    b, c = copies(docs, "b"), copies(docs, "c")
+    return [next(b) for _ in range(count)] + [next(c) for _ in range(count)]
+
+
+def write_tree(texts, out, per_file=10):
     os.makedirs(out, exist_ok=True)
-    stream = copies(docs)
-    files = (n_docs + per_file - 1) // per_file
-    for f in range(files):
-        d = os.path.join(out, f"d{f // 100:03d}")
+    for f in range(0, len(texts), per_file):
+        n = f // per_file
+        d = os.path.join(out, f"d{n // 100:03d}")
         os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, f"f{f:05d}.yaml"), "w", encoding="utf-8") as fh:
-            fh.write("---\n".join(next(stream) for _ in range(per_file)))
+        with open(os.path.join(d, f"f{n:05d}.yaml"), "w", encoding="utf-8") as fh:
+            fh.write("---\n".join(texts[f : f + per_file]))
 
 
-def write_file(docs, path, size):
-    stream = copies(docs)
-    written = 0
+def write_file(texts, path):
     with open(path, "w", encoding="utf-8") as fh:
-        while written < size:
-            t = "---\n" + next(stream)
-            fh.write(t)
-            written += len(t.encode("utf-8"))
+        fh.write("".join("---\n" + t for t in texts))
+
+
+def fill(docs, size):
+    """How many copies (with their `---` lines) it takes to reach `size` bytes."""
+    written, n = 0, 0
+    for t in copies(docs, "b"):
+        if written >= size:
+            return n
+        written += len(("---\n" + t).encode("utf-8"))
+        n += 1
 
 
 def main():
@@ -116,10 +129,12 @@ def main():
     if not docs:
         sys.exit(f"no Kubernetes documents under {corpus!r}: set KREADY_CORPUS")
     os.makedirs(out, exist_ok=True)
-    write_tree(docs, os.path.join(out, "tree-10k"), 10_000)
-    write_tree(docs, os.path.join(out, "tree-20k"), 20_000)
-    write_file(docs, os.path.join(out, "file-25mb.yaml"), 25_000_000)
-    write_file(docs, os.path.join(out, "file-50mb.yaml"), 50_000_000)
+    tree = doubled(docs, 10_000)
+    write_tree(tree[:10_000], os.path.join(out, "tree-10k"))
+    write_tree(tree, os.path.join(out, "tree-20k"))
+    file = doubled(docs, fill(docs, 25_000_000))
+    write_file(file[: len(file) // 2], os.path.join(out, "file-25mb.yaml"))
+    write_file(file, os.path.join(out, "file-50mb.yaml"))
     print(f"generated from {len(docs)} corpus documents into {out}")
 
 
