@@ -587,9 +587,9 @@ fn write_report(
     kready::phases::timed("output", || {
         let text = match format {
             Format::Json => return report::json::write(report, out),
-            Format::Policyreport => report::policyreport::render(report, api),
+            Format::Sarif => return report::sarif::write(report, out),
+            Format::Policyreport => return report::policyreport::write(report, api, out),
             Format::Table => report::table::render(report, color),
-            Format::Sarif => report::sarif::render(report),
             Format::Markdown => report::markdown::render(report),
         };
         out.write_all(text.as_bytes())

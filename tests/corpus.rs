@@ -1,5 +1,6 @@
 //! The real-world corpus (`../shared/corpus`, manifests of 18 projects):
-//! every valid file loads, nothing panics, and the SARIF is valid.
+//! every valid file loads, nothing panics, the SARIF is valid and the
+//! streamed SARIF and PolicyReport text is what their values say.
 
 mod common;
 use common::*;
@@ -66,7 +67,13 @@ fn corpus_scans_without_errors_and_valid_sarif() {
             .all(|f| f.location.file.is_none() || f.location.line.is_some()),
         "findings in files have a line"
     );
-    let sarif: serde_json::Value = serde_json::from_str(&report::sarif::render(&r)).unwrap();
+    // Thousands of findings: the streamed SARIF spans several batches.
+    let text = report::sarif::render(&r);
+    assert_eq!(
+        text,
+        serde_json::to_string_pretty(&report::sarif::document(&r)).unwrap() + "\n"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(shared().join("schemas/sarif-schema-2.1.0.json")).unwrap(),
     )
@@ -78,4 +85,12 @@ fn corpus_scans_without_errors_and_valid_sarif() {
         .map(|e| format!("{e} at {}", e.instance_path))
         .collect();
     assert!(errs.is_empty(), "corpus SARIF invalid: {errs:#?}");
+    // The streamed PolicyReport YAML (many batches of text) reads back as
+    // the reports' values.
+    let api = report::policyreport::PolicyReportApi::OpenReports;
+    let text = report::policyreport::render(&r, api);
+    let loaded = kready::yaml::load(&text, &kready::yaml::Limits::default());
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let back: Vec<serde_json::Value> = loaded.docs.iter().map(|d| d.root.to_json()).collect();
+    assert_eq!(back, report::policyreport::build(&r, api));
 }

@@ -33,22 +33,41 @@ pub fn assert_valid(validator: &jsonschema::Validator, doc: &Value, what: &str) 
     );
 }
 
+/// Reports of every shape the streaming writers must get right: findings;
+/// diagnostics plus skipped files (broken input); no findings at all.
+fn varied_reports() -> [Report; 3] {
+    let settings = Settings::default();
+    let rules = || scan::select_rules(&Selection::default(), &settings).unwrap();
+    let hostile = || vec!["fixtures/hostile".to_string()];
+    let reports = [
+        example_report(),
+        scan_report(&hostile(), &settings, rules()),
+        scan_report(&hostile(), &settings, Vec::new()),
+    ];
+    assert!(!reports[0].findings.is_empty());
+    assert!(!reports[1].diagnostics.is_empty() && !reports[1].skipped.is_empty());
+    assert!(reports[2].findings.is_empty());
+    reports
+}
+
 /// The JSON writer renders findings in parallel, field by field: its text
 /// must be exactly what serde_json writes for the whole report.
 #[test]
 fn json_is_serde_json_pretty_text() {
-    let settings = Settings::default();
-    let rules = || scan::select_rules(&Selection::default(), &settings).unwrap();
-    // Findings; and diagnostics plus skipped files (broken input).
-    let reports = [
-        example_report(),
-        scan_report(&["fixtures/hostile".to_string()], &settings, rules()),
-    ];
-    assert!(!reports[0].findings.is_empty());
-    assert!(!reports[1].diagnostics.is_empty() && !reports[1].skipped.is_empty());
-    for r in &reports {
+    for r in &varied_reports() {
         let want = serde_json::to_string_pretty(r).unwrap() + "\n";
         assert_eq!(report::json::render(r), want);
+    }
+}
+
+/// The SARIF writer streams the results in parallel batches into the
+/// text of a document made without them: its text must be exactly what
+/// serde_json writes for the whole document.
+#[test]
+fn sarif_is_serde_json_pretty_text() {
+    for r in &varied_reports() {
+        let want = serde_json::to_string_pretty(&report::sarif::document(r)).unwrap() + "\n";
+        assert_eq!(report::sarif::render(r), want);
     }
 }
 

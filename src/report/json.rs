@@ -55,16 +55,36 @@ fn field(
 
 /// Writes `value` as `serde_json::to_writer_pretty` would, as if it sat
 /// `level` levels deep in the document.
-fn pretty_at<W: Write>(out: W, value: &impl Serialize, level: usize) -> std::io::Result<()> {
+pub(super) fn pretty_at<W: Write>(
+    out: W,
+    value: &impl Serialize,
+    level: usize,
+) -> std::io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(out, Pretty::at(level));
     value.serialize(&mut ser).map_err(std::io::Error::from)
 }
 
 /// The findings array, two levels deep, rendered in parallel.
 fn findings<T: Serialize + Sync>(out: &mut dyn Write, all: &[T]) -> std::io::Result<()> {
+    array(out, all, 2, |buf, f| pretty_at(buf, f, 2))
+}
+
+/// A large array, the value of a key `level - 1` levels deep (its items
+/// `level` deep), as `serde_json::to_writer_pretty` would write it. `item`
+/// renders one element at `level` (with `pretty_at`), after the line break
+/// and indent written here. Elements are rendered on every core in batches,
+/// each batch written before the next is made, so neither the values made
+/// for the output nor their text are ever held whole.
+pub(super) fn array<F: Sync>(
+    out: &mut dyn Write,
+    all: &[F],
+    level: usize,
+    item: impl Fn(&mut Vec<u8>, &F) -> std::io::Result<()> + Sync,
+) -> std::io::Result<()> {
     if all.is_empty() {
         return out.write_all(b"[]");
     }
+    let pad = "  ".repeat(level);
     out.write_all(b"[")?;
     for (b, batch) in all.chunks(BATCH).enumerate() {
         let texts: Vec<std::io::Result<Vec<u8>>> = batch
@@ -74,8 +94,9 @@ fn findings<T: Serialize + Sync>(out: &mut dyn Write, all: &[T]) -> std::io::Res
                 let mut buf = Vec::with_capacity(chunk.len() * 512);
                 for (i, f) in chunk.iter().enumerate() {
                     let first = b == 0 && c == 0 && i == 0;
-                    buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
-                    pretty_at(&mut buf, f, 2)?;
+                    buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+                    buf.extend_from_slice(pad.as_bytes());
+                    item(&mut buf, f)?;
                 }
                 Ok(buf)
             })
@@ -84,7 +105,9 @@ fn findings<T: Serialize + Sync>(out: &mut dyn Write, all: &[T]) -> std::io::Res
             out.write_all(&t?)?;
         }
     }
-    out.write_all(b"\n  ]")
+    out.write_all(b"\n")?;
+    out.write_all(&pad.as_bytes()[2..])?;
+    out.write_all(b"]")
 }
 
 /// serde_json's `PrettyFormatter` (two-space indent) starting `level`

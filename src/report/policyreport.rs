@@ -22,6 +22,7 @@ use super::{FindingOut, Report};
 use crate::catalog::Severity;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::io::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum PolicyReportApi {
@@ -64,6 +65,24 @@ pub const REPORT_NAME: &str = "kready";
 /// The reports as Kubernetes objects: namespaced ones sorted by namespace,
 /// then the cluster-wide one.
 pub fn build(report: &Report, api: PolicyReportApi) -> Vec<Value> {
+    reports(report, api)
+        .into_iter()
+        .map(|(kind, ns, findings)| {
+            let mut doc = head(api, kind, ns, &findings, report);
+            doc.insert(
+                "results".into(),
+                Value::Array(findings.iter().map(|f| result(api, f)).collect()),
+            );
+            Value::Object(doc)
+        })
+        .collect()
+}
+
+/// Each report's kind, namespace and findings, in `build`'s order.
+fn reports(
+    report: &Report,
+    api: PolicyReportApi,
+) -> Vec<(&'static str, Option<&str>, Vec<&FindingOut>)> {
     let mut by_ns: BTreeMap<&str, Vec<&FindingOut>> = report
         .passes
         .by_namespace
@@ -78,11 +97,11 @@ pub fn build(report: &Report, api: PolicyReportApi) -> Vec<Value> {
         }
     }
     let (kind, cluster_kind) = api.kinds();
-    let mut out: Vec<Value> = by_ns
+    let mut out: Vec<_> = by_ns
         .into_iter()
-        .map(|(ns, fs)| document(api, kind, Some(ns), &fs, report))
+        .map(|(ns, fs)| (kind, Some(ns), fs))
         .collect();
-    out.push(document(api, cluster_kind, None, &cluster, report));
+    out.push((cluster_kind, None, cluster));
     out
 }
 
@@ -94,13 +113,14 @@ fn namespace_of(f: &FindingOut) -> Option<&str> {
         .or_else(|| f.object.as_ref().and_then(|o| o.namespace.as_deref()))
 }
 
-fn document(
+/// A report without its `results` (the last key, added by the caller).
+fn head(
     api: PolicyReportApi,
     kind: &str,
     ns: Option<&str>,
     findings: &[&FindingOut],
     report: &Report,
-) -> Value {
+) -> Map<String, Value> {
     let mut meta = Map::new();
     meta.insert("name".into(), json!(REPORT_NAME));
     if let Some(ns) = ns {
@@ -141,11 +161,7 @@ fn document(
             "skip": skipped,
         }),
     );
-    doc.insert(
-        "results".into(),
-        Value::Array(findings.iter().map(|f| result(api, f)).collect()),
-    );
-    Value::Object(doc)
+    doc
 }
 
 fn result(api: PolicyReportApi, f: &FindingOut) -> Value {
@@ -213,14 +229,47 @@ fn result(api: PolicyReportApi, f: &FindingOut) -> Value {
     Value::Object(r)
 }
 
-/// Multi-document YAML, one report per document.
-pub fn render(report: &Report, api: PolicyReportApi) -> String {
-    let mut out = String::new();
-    for doc in build(report, api) {
-        out.push_str("---\n");
-        emit_block(&doc, 0, &mut out);
+/// Text written out at a time: the reports' values and text are never
+/// held whole (a cluster scan can have 100,000 findings).
+const BATCH: usize = 1 << 16;
+
+/// Streams multi-document YAML, one report per document: the YAML of
+/// `build`'s values (a test holds it to that), each result made, emitted
+/// and dropped in turn.
+pub fn write(report: &Report, api: PolicyReportApi, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut text = String::new();
+    for (kind, ns, findings) in reports(report, api) {
+        text.push_str("---\n");
+        emit_block(
+            &Value::Object(head(api, kind, ns, &findings, report)),
+            0,
+            &mut text,
+        );
+        if findings.is_empty() {
+            emit_entry("results", &Value::Array(Vec::new()), 0, &mut text);
+        } else {
+            // A sequence under a key sits at the key's indent: each result
+            // is emitted as a one-item sequence at 0.
+            text.push_str("results:\n");
+            for f in findings {
+                emit_block(&Value::Array(vec![result(api, f)]), 0, &mut text);
+                if text.len() >= BATCH {
+                    out.write_all(text.as_bytes())?;
+                    text.clear();
+                }
+            }
+        }
     }
-    out
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+pub fn render(report: &Report, api: PolicyReportApi) -> String {
+    let mut buf = Vec::new();
+    match write(report, api, &mut buf) {
+        Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+        Err(e) => format!("# error: {e}\n"),
+    }
 }
 
 /// True when YAML (1.1, as go-yaml reads it) cannot read `s` written plain

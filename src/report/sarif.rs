@@ -2,11 +2,12 @@
 //! `tool.driver.rules`, results located at the exact field with a
 //! repository-relative URI, stable `partialFingerprints`.
 
-use super::Report;
+use super::{json, FindingOut, Report};
 use crate::catalog::{self, Severity};
 use serde_json::json;
 use serde_sarif::sarif;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 fn level(s: Severity) -> sarif::ResultLevel {
     match s {
@@ -38,8 +39,9 @@ fn help_markdown(m: &catalog::RuleMeta) -> String {
     )
 }
 
-pub fn render(report: &Report) -> String {
-    let rules: Vec<sarif::ReportingDescriptor> = report
+/// `tool.driver.rules`: every rule that ran, in the report's order.
+fn descriptors(report: &Report) -> Vec<sarif::ReportingDescriptor> {
+    report
         .rules
         .iter()
         .filter_map(|r| catalog::find(&r.id).map(|m| (m, r.severity)))
@@ -91,92 +93,97 @@ pub fn render(report: &Report) -> String {
                 )
                 .build()
         })
-        .collect();
-    let index: BTreeMap<&str, i64> = report
+        .collect()
+}
+
+/// Each rule's position in `tool.driver.rules` (a result's `ruleIndex`).
+fn rule_indexes(report: &Report) -> BTreeMap<&str, i64> {
+    report
         .rules
         .iter()
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i as i64))
-        .collect();
+        .collect()
+}
 
-    let results: Vec<sarif::Result> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let mut locations = Vec::new();
-            let logical = f
-                .object
-                .as_ref()
-                .map(|o| o.display())
-                .or_else(|| f.namespace.as_ref().map(|n| format!("Namespace/{n}")));
-            if let Some(file) = &f.location.file {
-                let mut region = sarif::Region::builder().build();
-                if let (Some(l), Some(c)) = (f.location.line, f.location.column) {
-                    region = sarif::Region::builder()
-                        .start_line(l as i64)
-                        .start_column(c as i64)
-                        .build();
-                }
-                let physical = sarif::PhysicalLocation::builder()
-                    .artifact_location(
-                        sarif::ArtifactLocation::builder()
-                            .uri(relative_uri(file))
-                            .build(),
-                    )
-                    .region(region)
-                    .build();
-                let mut loc = sarif::Location::builder()
-                    .physical_location(physical)
-                    .build();
-                if let Some(name) = &logical {
-                    loc.logical_locations = Some(vec![sarif::LogicalLocation::builder()
-                        .fully_qualified_name(format!("{name}:{}", f.location.path))
-                        .kind("object")
-                        .build()]);
-                }
-                locations.push(loc);
-            } else if let Some(name) = &logical {
-                let ll = sarif::LogicalLocation::builder()
-                    .fully_qualified_name(format!("{name}:{}", f.location.path))
-                    .kind("object")
-                    .build();
-                locations.push(
-                    sarif::Location::builder()
-                        .logical_locations(vec![ll])
-                        .build(),
-                );
-            }
-            let mut fp = BTreeMap::new();
-            fp.insert("kready/v1".to_string(), f.fingerprint.clone());
-            let mut r = sarif::Result::builder()
-                .rule_id(f.rule_id)
-                .level(level(f.severity))
-                .message(sarif::Message::builder().text(f.message.clone()).build())
-                .locations(locations)
-                .partial_fingerprints(fp)
+/// One finding as a SARIF result.
+fn result(f: &FindingOut, index: &BTreeMap<&str, i64>) -> sarif::Result {
+    let mut locations = Vec::new();
+    let logical = f
+        .object
+        .as_ref()
+        .map(|o| o.display())
+        .or_else(|| f.namespace.as_ref().map(|n| format!("Namespace/{n}")));
+    if let Some(file) = &f.location.file {
+        let mut region = sarif::Region::builder().build();
+        if let (Some(l), Some(c)) = (f.location.line, f.location.column) {
+            region = sarif::Region::builder()
+                .start_line(l as i64)
+                .start_column(c as i64)
                 .build();
-            r.rule_index = index.get(f.rule_id).copied();
-            if let Some(s) = &f.suppression {
-                let kind = if s.kind == "annotation" {
-                    sarif::SupressionKind::InSource
-                } else {
-                    sarif::SupressionKind::External
-                };
-                r.suppressions = Some(vec![sarif::Suppression::builder()
-                    .kind(json!(kind))
-                    .justification(s.justification.clone())
-                    .build()]);
-            }
-            r
-        })
-        .collect();
+        }
+        let physical = sarif::PhysicalLocation::builder()
+            .artifact_location(
+                sarif::ArtifactLocation::builder()
+                    .uri(relative_uri(file))
+                    .build(),
+            )
+            .region(region)
+            .build();
+        let mut loc = sarif::Location::builder()
+            .physical_location(physical)
+            .build();
+        if let Some(name) = &logical {
+            loc.logical_locations = Some(vec![sarif::LogicalLocation::builder()
+                .fully_qualified_name(format!("{name}:{}", f.location.path))
+                .kind("object")
+                .build()]);
+        }
+        locations.push(loc);
+    } else if let Some(name) = &logical {
+        let ll = sarif::LogicalLocation::builder()
+            .fully_qualified_name(format!("{name}:{}", f.location.path))
+            .kind("object")
+            .build();
+        locations.push(
+            sarif::Location::builder()
+                .logical_locations(vec![ll])
+                .build(),
+        );
+    }
+    let mut fp = BTreeMap::new();
+    fp.insert("kready/v1".to_string(), f.fingerprint.clone());
+    let mut r = sarif::Result::builder()
+        .rule_id(f.rule_id)
+        .level(level(f.severity))
+        .message(sarif::Message::builder().text(f.message.clone()).build())
+        .locations(locations)
+        .partial_fingerprints(fp)
+        .build();
+    r.rule_index = index.get(f.rule_id).copied();
+    if let Some(s) = &f.suppression {
+        let kind = if s.kind == "annotation" {
+            sarif::SupressionKind::InSource
+        } else {
+            sarif::SupressionKind::External
+        };
+        r.suppressions = Some(vec![sarif::Suppression::builder()
+            .kind(json!(kind))
+            .justification(s.justification.clone())
+            .build()]);
+    }
+    r
+}
 
+/// The SARIF document with the given results (all of them, or none when
+/// `write` streams them).
+fn document_with(report: &Report, results: Vec<sarif::Result>) -> sarif::Sarif {
     let driver = sarif::ToolComponent::builder()
         .name("kready")
         .version(report.tool.version)
         .semantic_version(report.tool.version)
         .information_uri("https://github.com/kready/kready")
-        .rules(rules)
+        .rules(descriptors(report))
         .build();
     let mut run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
@@ -195,14 +202,55 @@ pub fn render(report: &Report) -> String {
                 .build(),
         );
     }
-    let doc = sarif::Sarif::builder()
+    sarif::Sarif::builder()
         .version(json!("2.1.0"))
         .schema("https://json.schemastore.org/sarif-2.1.0.json")
         .runs(vec![run])
-        .build();
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+        .build()
+}
+
+/// The whole SARIF document in memory (what `write` streams).
+pub fn document(report: &Report) -> sarif::Sarif {
+    let index = rule_indexes(report);
+    let results = report.findings.iter().map(|f| result(f, &index)).collect();
+    document_with(report, results)
+}
+
+/// Where the results go in the text of a document made with none: the
+/// only real line break followed by that key at the run's depth (line
+/// breaks inside strings are escaped, so no string value can hold it).
+const RESULTS: &str = "\n      \"results\": []";
+
+/// Streams the SARIF document to `out`, exactly as
+/// `serde_json::to_writer_pretty(&document(report))` plus a line break
+/// would write it (a test holds it to that), with the results made and
+/// rendered in parallel batches: a scan with 100,000 findings never holds
+/// all their SARIF values or the whole text at once.
+pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let frame = serde_json::to_string_pretty(&document_with(report, Vec::new()))
+        .map_err(std::io::Error::from)?;
+    let at = frame
+        .find(RESULTS)
+        .ok_or_else(|| std::io::Error::other("the SARIF document has no place for its results"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let index = rule_indexes(report);
+    // Up to `"results": `, then the array in place of `[]`, then the rest.
+    let (head, tail) = frame.as_bytes().split_at(at + RESULTS.len());
+    out.write_all(&head[..head.len() - "[]".len()])?;
+    json::array(&mut out, &report.findings, 4, |buf, f| {
+        json::pretty_at(buf, &result(f, &index), 4)
+    })?;
+    out.write_all(tail)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+pub fn render(report: &Report) -> String {
+    let mut buf = Vec::new();
+    match write(report, &mut buf) {
+        Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+        Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+    }
 }
 
 fn pascal(id: &str) -> String {
