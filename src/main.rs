@@ -311,6 +311,13 @@ struct ScanArgs {
     #[arg(long, value_enum, default_value = "openreports.io/v1alpha1")]
     policyreport_api: PolicyReportApi,
 
+    /// Most results in `-f sarif` output (default: all). GitHub code scanning
+    /// stores 5,000 per run and rejects a run of over 25,000; over the cap,
+    /// open findings are kept before suppressed ones, the most severe first,
+    /// and the file and stderr say how many were left out
+    #[arg(long, value_name = "N")]
+    sarif_max_results: Option<usize>,
+
     // Input limits (hostile input). Exceeding one is a
     // `manifest-limit-exceeded` error for that document or file; the rest
     // of the input is still scanned.
@@ -552,13 +559,12 @@ fn run_scan(args: ScanArgs) -> ExitCode {
                 &report,
                 *format,
                 color,
-                args.policyreport_api,
+                &args,
                 &mut std::io::stdout().lock(),
             )
         } else {
-            std::fs::File::create(target).and_then(|mut file| {
-                write_report(&report, *format, color, args.policyreport_api, &mut file)
-            })
+            std::fs::File::create(target)
+                .and_then(|mut file| write_report(&report, *format, color, &args, &mut file))
         };
         if let Err(e) = written {
             eprintln!("error: cannot write {target}: {e}");
@@ -581,14 +587,28 @@ fn write_report(
     report: &Report,
     format: Format,
     color: bool,
-    api: PolicyReportApi,
+    args: &ScanArgs,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     kready::phases::timed("output", || {
         let text = match format {
             Format::Json => return report::json::write(report, out),
-            Format::Sarif => return report::sarif::write(report, out),
-            Format::Policyreport => return report::policyreport::write(report, api, out),
+            Format::Sarif => {
+                let max = args.sarif_max_results;
+                let omitted = max.map_or(0, |m| report.findings.len().saturating_sub(m));
+                if omitted > 0 {
+                    eprintln!(
+                        "kready: the SARIF report holds {} of {} findings (--sarif-max-results): \
+                         open before suppressed, the most severe first",
+                        report.findings.len() - omitted,
+                        report.findings.len()
+                    );
+                }
+                return report::sarif::write(report, max, out);
+            }
+            Format::Policyreport => {
+                return report::policyreport::write(report, args.policyreport_api, out)
+            }
             Format::Table => report::table::render(report, color),
             Format::Markdown => report::markdown::render(report),
         };

@@ -187,7 +187,30 @@ R="$WORK/r7.json"
 run "$R" paths=k8s/bad.yaml upload-sarif=false
 [ "$(q "$R" "len(r['uploads'])")" = 0 ] && ok "upload-sarif: false" || bad "uploaded anyway"
 
-# 6. install: builds from the action's source when no kready is given.
+# 6. sarif-max-results: the SARIF holds the most severe findings and says
+# how many it left out; the default (5,000) leaves this sample whole.
+N="$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['runs'][0]; assert 'invocations' not in r; print(len(r['results']))" "$SAMPLE/kready.sarif")"
+R="$WORK/r8.json"
+run "$R" paths=k8s/bad.yaml fail-on=never sarif-max-results=1
+if python3 -c "
+import json,sys
+r = json.load(open(sys.argv[1]))['runs'][0]
+assert len(r['results']) == 1 and r['results'][0]['level'] == 'error', r['results']
+text = r['invocations'][0]['toolExecutionNotifications'][0]['message']['text']
+assert text.startswith(sys.argv[2] + ' of '), text" "$SAMPLE/kready.sarif" "$((N - 1))"; then
+  ok "sarif-max-results keeps the most severe and says how many were left out"
+else
+  bad "sarif-max-results"
+fi
+q "$R" "[s for s in r['steps'] if s['name']=='Scan'][0]['stderr']" | contains "holds 1 of $N findings" \
+  && ok "the log says the SARIF was capped" || bad "no cap message in the log"
+[ "$N" -gt 1 ] && [ "$N" -lt 5000 ] && ok "the default leaves $N results whole" || bad "default cap: $N results"
+R="$WORK/r9.json"
+run "$R" paths=k8s/bad.yaml fail-on=never "args=--sarif-max-results 2"
+[ "$(step_code "$R" Scan)" = 0 ] && python3 -c "import json,sys; assert len(json.load(open(sys.argv[1]))['runs'][0]['results']) == 2" "$SAMPLE/kready.sarif" \
+  && ok "a limit in args wins over the input" || bad "sarif-max-results in args: $(q "$R" "[s for s in r['steps'] if s['name']=='Scan'][0]['stderr']")"
+
+# 7. install: builds from the action's source when no kready is given.
 if [ -n "${KREADY_TEST_INSTALL:-}" ]; then
   out="$(env -u KREADY_BIN PATH="/usr/bin:/bin:$HOME/.cargo/bin" RUNNER_TEMP="$WORK" GITHUB_ACTION_PATH="$ROOT" \
     GITHUB_PATH="$WORK/path" GITHUB_ENV="$WORK/env" "$ROOT/scripts/action.sh" install 2>&1)" \

@@ -66,9 +66,45 @@ fn json_is_serde_json_pretty_text() {
 #[test]
 fn sarif_is_serde_json_pretty_text() {
     for r in &varied_reports() {
-        let want = serde_json::to_string_pretty(&report::sarif::document(r)).unwrap() + "\n";
-        assert_eq!(report::sarif::render(r), want);
+        for max in [None, Some(0), Some(1), Some(5), Some(r.findings.len())] {
+            let want =
+                serde_json::to_string_pretty(&report::sarif::document(r, max)).unwrap() + "\n";
+            let mut got = Vec::new();
+            report::sarif::write(r, max, &mut got).unwrap();
+            assert_eq!(String::from_utf8(got).unwrap(), want, "cap {max:?}");
+        }
+        assert_eq!(
+            report::sarif::render(r),
+            serde_json::to_string_pretty(&report::sarif::document(r, None)).unwrap() + "\n"
+        );
     }
+}
+
+/// A capped SARIF file says, where code scanning shows a tool's messages,
+/// how many findings it left out; an uncapped one says nothing.
+#[test]
+fn sarif_cap_is_said_in_the_file() {
+    let r = example_report();
+    let doc: Value = serde_json::from_str(&report::sarif::render(&r)).unwrap();
+    assert!(doc["runs"][0].get("invocations").is_none());
+    let mut text = Vec::new();
+    report::sarif::write(&r, Some(3), &mut text).unwrap();
+    let doc: Value = serde_json::from_slice(&text).unwrap();
+    let run = &doc["runs"][0];
+    assert_eq!(run["results"].as_array().unwrap().len(), 3);
+    let note = &run["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "warning");
+    let want = format!(
+        "{} of {} findings are not in this file",
+        r.findings.len() - 3,
+        r.findings.len()
+    );
+    assert!(
+        note["message"]["text"].as_str().unwrap().starts_with(&want),
+        "{note}"
+    );
+    let sarif_schema = schema(&shared().join("schemas/sarif-schema-2.1.0.json"));
+    assert_valid(&sarif_schema, &doc, "capped SARIF");
 }
 
 #[test]

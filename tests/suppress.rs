@@ -346,3 +346,43 @@ fn namespace_findings_follow_the_namespace_not_a_workload() {
     suppress::apply(&mut s, &cfg.exemptions, &Options::new(today()));
     assert_eq!(s.report(&settings).summary.findings, 0);
 }
+
+/// A SARIF file capped at `max` results keeps open findings before
+/// suppressed ones, the most severe first, in the report's order, for
+/// every cap.
+#[test]
+fn sarif_cap_keeps_open_and_severe_findings_first() {
+    let files = [fixture("annotations.yaml")];
+    let settings = Settings::default();
+    let all = scan::select_rules(&Selection::default(), &settings).unwrap();
+    let paths = vec![files[0].display().to_string()];
+    let mut s = scan::scan_paths(&paths, &settings, all, &Limits::default());
+    suppress::apply(&mut s, &[], &Options::new(today()));
+    let report = s.report(&settings);
+    let fs = &report.findings;
+    let rank = |f: &kready::report::FindingOut| (f.suppression.is_none(), f.severity);
+    assert!(
+        fs.iter().any(|f| f.suppression.is_some()) && fs.iter().any(|f| f.suppression.is_none())
+    );
+    assert!(fs.iter().map(|f| f.severity).collect::<BTreeSet<_>>().len() > 2);
+    for max in 0..=fs.len() + 1 {
+        let kept = report::sarif::kept(fs, Some(max));
+        assert_eq!(kept.len(), max.min(fs.len()));
+        let at: Vec<usize> = kept
+            .iter()
+            .map(|k| fs.iter().position(|f| std::ptr::eq(f, *k)).unwrap())
+            .collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "report order, cap {max}"
+        );
+        let worst_kept = kept.iter().map(|f| rank(f)).min();
+        let best_left = (0..fs.len())
+            .filter(|i| !at.contains(i))
+            .map(|i| rank(&fs[i]))
+            .max();
+        if let (Some(k), Some(l)) = (worst_kept, best_left) {
+            assert!(k >= l, "cap {max}: kept {k:?} below left out {l:?}");
+        }
+    }
+}

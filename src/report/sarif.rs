@@ -177,7 +177,8 @@ fn result(f: &FindingOut, index: &BTreeMap<&str, i64>) -> sarif::Result {
 
 /// The SARIF document with the given results (all of them, or none when
 /// `write` streams them).
-fn document_with(report: &Report, results: Vec<sarif::Result>) -> sarif::Sarif {
+/// `omitted`: findings left out by a cap on the results.
+fn document_with(report: &Report, results: Vec<sarif::Result>, omitted: usize) -> sarif::Sarif {
     let driver = sarif::ToolComponent::builder()
         .name("kready")
         .version(report.tool.version)
@@ -189,6 +190,24 @@ fn document_with(report: &Report, results: Vec<sarif::Result>) -> sarif::Sarif {
         .tool(sarif::Tool::builder().driver(driver).build())
         .results(results)
         .build();
+    // Said where code scanning shows a tool's own messages (the tool
+    // status page), so a capped file never passes for the whole scan.
+    if omitted > 0 {
+        let text = format!(
+            "{omitted} of {} findings are not in this file (--sarif-max-results {}): \
+             open findings were kept before suppressed ones, the most severe first; \
+             the JSON report has them all",
+            report.findings.len(),
+            report.findings.len() - omitted
+        );
+        run.invocations = Some(vec![sarif::Invocation::builder()
+            .execution_successful(true)
+            .tool_execution_notifications(vec![sarif::Notification::builder()
+                .message(sarif::Message::builder().text(text).build())
+                .level(json!(sarif::ResultLevel::Warning))
+                .build()])
+            .build()]);
+    }
     // Coverage of an incomplete live scan: kinds that could not be listed.
     if !report.coverage.unlisted.is_empty() {
         let mut props = std::collections::BTreeMap::new();
@@ -209,11 +228,36 @@ fn document_with(report: &Report, results: Vec<sarif::Result>) -> sarif::Sarif {
         .build()
 }
 
-/// The whole SARIF document in memory (what `write` streams).
-pub fn document(report: &Report) -> sarif::Sarif {
+/// How many results of one run GitHub code scanning stores (it rejects a
+/// run of over 25,000): what the GitHub Action passes to
+/// `--sarif-max-results`, so that kready, not the upload, picks them.
+pub const GITHUB_STORED_RESULTS: usize = 5_000;
+
+/// The findings a SARIF file holds when it may hold at most `max`: open
+/// findings before suppressed ones, the most severe first, earlier in the
+/// report first; kept in the report's order.
+pub fn kept(findings: &[FindingOut], max: Option<usize>) -> Vec<&FindingOut> {
+    let Some(max) = max.filter(|&m| m < findings.len()) else {
+        return findings.iter().collect();
+    };
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| {
+        let f = &findings[i];
+        (f.suppression.is_some(), std::cmp::Reverse(f.severity), i)
+    });
+    order.truncate(max);
+    order.sort_unstable();
+    order.into_iter().map(|i| &findings[i]).collect()
+}
+
+/// The whole SARIF document in memory (what `write` streams), with at most
+/// `max_results` results.
+pub fn document(report: &Report, max_results: Option<usize>) -> sarif::Sarif {
     let index = rule_indexes(report);
-    let results = report.findings.iter().map(|f| result(f, &index)).collect();
-    document_with(report, results)
+    let kept = kept(&report.findings, max_results);
+    let omitted = report.findings.len() - kept.len();
+    let results = kept.into_iter().map(|f| result(f, &index)).collect();
+    document_with(report, results, omitted)
 }
 
 /// Where the results go in the text of a document made with none: the
@@ -222,12 +266,18 @@ pub fn document(report: &Report) -> sarif::Sarif {
 const RESULTS: &str = "\n      \"results\": []";
 
 /// Streams the SARIF document to `out`, exactly as
-/// `serde_json::to_writer_pretty(&document(report))` plus a line break
+/// `serde_json::to_writer_pretty(&document(report, max_results))` plus a line break
 /// would write it (a test holds it to that), with the results made and
 /// rendered in parallel batches: a scan with 100,000 findings never holds
 /// all their SARIF values or the whole text at once.
-pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let frame = serde_json::to_string_pretty(&document_with(report, Vec::new()))
+pub fn write(
+    report: &Report,
+    max_results: Option<usize>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let kept = kept(&report.findings, max_results);
+    let omitted = report.findings.len() - kept.len();
+    let frame = serde_json::to_string_pretty(&document_with(report, Vec::new(), omitted))
         .map_err(std::io::Error::from)?;
     let at = frame
         .find(RESULTS)
@@ -237,7 +287,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     // Up to `"results": `, then the array in place of `[]`, then the rest.
     let (head, tail) = frame.as_bytes().split_at(at + RESULTS.len());
     out.write_all(&head[..head.len() - "[]".len()])?;
-    json::array(&mut out, &report.findings, 4, |buf, f| {
+    json::array(&mut out, &kept, 4, |buf, f| {
         json::pretty_at(buf, &result(f, &index), 4)
     })?;
     out.write_all(tail)?;
@@ -245,9 +295,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     out.flush()
 }
 
+/// The whole document, every finding a result.
 pub fn render(report: &Report) -> String {
     let mut buf = Vec::new();
-    match write(report, &mut buf) {
+    match write(report, None, &mut buf) {
         Ok(()) => String::from_utf8(buf).unwrap_or_default(),
         Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
     }
