@@ -80,29 +80,56 @@ fn sarif_is_serde_json_pretty_text() {
     }
 }
 
-/// A capped SARIF file says, where code scanning shows a tool's messages,
-/// how many findings it left out; an uncapped one says nothing.
+/// Where code scanning shows a tool's own messages, a SARIF file says which
+/// rules were not evaluated and why (and the coverage is in the run's
+/// properties, as in the JSON report); a capped file also says how many
+/// findings it left out, first.
 #[test]
-fn sarif_cap_is_said_in_the_file() {
+fn sarif_says_what_it_does_not_hold() {
     let r = example_report();
+    assert!(!r.coverage.not_evaluated.is_empty());
+    let notes = |doc: &Value| -> Vec<(String, String)> {
+        doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["level"].as_str().unwrap().to_string(),
+                    n["message"]["text"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
     let doc: Value = serde_json::from_str(&report::sarif::render(&r)).unwrap();
-    assert!(doc["runs"][0].get("invocations").is_none());
+    let uncapped = notes(&doc);
+    assert_eq!(uncapped.len(), r.coverage.not_evaluated.len());
+    for (n, (level, text)) in r.coverage.not_evaluated.iter().zip(&uncapped) {
+        assert_eq!(level, "note");
+        assert!(
+            text.starts_with(&format!("{} not evaluated", n.rule)) && text.ends_with(&n.reason),
+            "{text}"
+        );
+    }
+    let json: Value = serde_json::from_str(&report::json::render(&r)).unwrap();
+    assert_eq!(
+        doc["runs"][0]["properties"]["kready/coverage"],
+        json["coverage"]
+    );
+
     let mut text = Vec::new();
     report::sarif::write(&r, Some(3), &mut text).unwrap();
     let doc: Value = serde_json::from_slice(&text).unwrap();
-    let run = &doc["runs"][0];
-    assert_eq!(run["results"].as_array().unwrap().len(), 3);
-    let note = &run["invocations"][0]["toolExecutionNotifications"][0];
-    assert_eq!(note["level"], "warning");
+    assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 3);
+    let capped = notes(&doc);
+    assert_eq!(capped[0].0, "warning");
     let want = format!(
         "{} of {} findings are not in this file",
         r.findings.len() - 3,
         r.findings.len()
     );
-    assert!(
-        note["message"]["text"].as_str().unwrap().starts_with(&want),
-        "{note}"
-    );
+    assert!(capped[0].1.starts_with(&want), "{}", capped[0].1);
+    assert_eq!(capped[1..], uncapped[..]);
     let sarif_schema = schema(&shared().join("schemas/sarif-schema-2.1.0.json"));
     assert_valid(&sarif_schema, &doc, "capped SARIF");
 }

@@ -191,7 +191,9 @@ fn document_with(report: &Report, results: Vec<sarif::Result>, omitted: usize) -
         .results(results)
         .build();
     // Said where code scanning shows a tool's own messages (the tool
-    // status page), so a capped file never passes for the whole scan.
+    // status page): a capped file, and every rule that was not evaluated
+    // and why, so a clean file never passes for a complete scan.
+    let mut notes = Vec::new();
     if omitted > 0 {
         let text = format!(
             "{omitted} of {} findings are not in this file (--sarif-max-results {}): \
@@ -200,27 +202,44 @@ fn document_with(report: &Report, results: Vec<sarif::Result>, omitted: usize) -
             report.findings.len(),
             report.findings.len() - omitted
         );
+        notes.push(notification(text, sarif::ResultLevel::Warning, None));
+    }
+    let index = rule_indexes(report);
+    for n in &report.coverage.not_evaluated {
+        let times = if n.count > 1 {
+            format!(" (×{})", n.count)
+        } else {
+            String::new()
+        };
+        let text = format!("{} not evaluated{times}: {}", n.rule, n.reason);
+        let rule = sarif::ReportingDescriptorReference::builder().id(n.rule.clone());
+        let rule = match index.get(n.rule.as_str()) {
+            Some(&i) => rule.index(i).build(),
+            None => rule.build(),
+        };
+        notes.push(notification(text, sarif::ResultLevel::Note, Some(rule)));
+    }
+    if !notes.is_empty() {
         run.invocations = Some(vec![sarif::Invocation::builder()
             .execution_successful(true)
-            .tool_execution_notifications(vec![sarif::Notification::builder()
-                .message(sarif::Message::builder().text(text).build())
-                .level(json!(sarif::ResultLevel::Warning))
-                .build()])
+            .tool_execution_notifications(notes)
             .build()]);
     }
-    // Coverage of an incomplete live scan: kinds that could not be listed.
+    // The coverage as in the JSON report (rules enabled and evaluated, not
+    // evaluated and why), and the kinds a live scan could not list.
+    let mut props = BTreeMap::new();
+    props.insert("kready/coverage".to_string(), json!(report.coverage));
     if !report.coverage.unlisted.is_empty() {
-        let mut props = std::collections::BTreeMap::new();
         props.insert(
             "kready/unlisted".to_string(),
             json!(report.coverage.unlisted),
         );
-        run.properties = Some(
-            sarif::PropertyBag::builder()
-                .additional_properties(props)
-                .build(),
-        );
     }
+    run.properties = Some(
+        sarif::PropertyBag::builder()
+            .additional_properties(props)
+            .build(),
+    );
     sarif::Sarif::builder()
         .version(json!("2.1.0"))
         .schema("https://json.schemastore.org/sarif-2.1.0.json")
@@ -248,6 +267,19 @@ pub fn kept(findings: &[FindingOut], max: Option<usize>) -> Vec<&FindingOut> {
     order.truncate(max);
     order.sort_unstable();
     order.into_iter().map(|i| &findings[i]).collect()
+}
+
+fn notification(
+    text: String,
+    level: sarif::ResultLevel,
+    rule: Option<sarif::ReportingDescriptorReference>,
+) -> sarif::Notification {
+    let mut n = sarif::Notification::builder()
+        .message(sarif::Message::builder().text(text).build())
+        .level(json!(level))
+        .build();
+    n.associated_rule = rule;
+    n
 }
 
 /// The whole SARIF document in memory (what `write` streams), with at most
