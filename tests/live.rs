@@ -766,6 +766,17 @@ fn partial_access_is_reported_and_require_complete_exits_3() {
         "{}",
         sarif.stdout
     );
+    // ...and the rules that needed the refused lists are notifications.
+    let notes = s["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .expect("tool notifications");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["associatedRule"]["id"] == "pdb-missing" && n["level"] == "note"),
+        "{}",
+        sarif.stdout
+    );
 }
 
 #[test]

@@ -290,6 +290,74 @@ fn no_findings_still_writes_a_cluster_report() {
     }
 }
 
+/// Rules that were not evaluated are said in the cluster-wide report: a
+/// `skip` result each, the reason as the message, counted in its summary;
+/// the reports stay valid against the CRDs.
+#[test]
+fn not_evaluated_rules_are_skip_results_of_the_cluster_report() {
+    // Static input without --cluster-profile: the cluster rule is not
+    // evaluated.
+    let settings = Settings::default();
+    let sel = Selection {
+        only: vec!["privileged-container".into(), "backup-tool-missing".into()],
+        skip: vec![],
+    };
+    let rules = scan::select_rules(&sel, &settings).unwrap();
+    let input = repo_root().join("fixtures/policyreport/input.yaml");
+    let r = scan_report(&[input.display().to_string()], &settings, rules);
+    let ne = &r.coverage.not_evaluated;
+    assert_eq!(
+        ne.iter().map(|n| n.rule.as_str()).collect::<Vec<_>>(),
+        ["backup-tool-missing"]
+    );
+    for api in [
+        PolicyReportApi::OpenReports,
+        PolicyReportApi::WgPolicyV1Alpha2,
+    ] {
+        let docs = policyreport::build(&r, api);
+        validate(&docs, api.api_version());
+        let cluster = docs.last().unwrap();
+        let skips: Vec<&Value> = cluster["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["properties"].get("notEvaluated").is_some())
+            .collect();
+        assert_eq!(skips.len(), 1);
+        assert_eq!(skips[0]["policy"], "backup-tool-missing");
+        assert_eq!(skips[0]["result"], "skip");
+        assert_eq!(skips[0]["scored"], false);
+        assert_eq!(skips[0]["message"], ne[0].reason.as_str());
+        assert_eq!(skips[0]["category"], "disaster-recovery");
+        let suppressed = r
+            .findings
+            .iter()
+            .filter(|f| {
+                f.suppression.is_some()
+                    && f.object.as_ref().is_none_or(|o| o.namespace.is_none())
+                    && f.namespace.is_none()
+            })
+            .count();
+        assert_eq!(cluster["summary"]["skip"], suppressed + 1);
+        // Namespaced reports hold no such results.
+        for d in &docs[..docs.len() - 1] {
+            assert!(d["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["properties"].get("notEvaluated").is_none()));
+        }
+        // The streamed YAML reads back as these values.
+        let text = policyreport::render(&r, api);
+        let back: Vec<Value> = load(&text, &Limits::default())
+            .docs
+            .iter()
+            .map(|d| d.root.to_json())
+            .collect();
+        assert_eq!(back, docs);
+    }
+}
+
 #[test]
 fn yaml_output_reads_back_as_the_reports() {
     let r = report();

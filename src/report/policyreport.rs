@@ -10,7 +10,10 @@
 //! Each finding is one result: policy = rule ID, category = pillar,
 //! severity, message, the object in `resources`, and `properties` with the
 //! field path, file, line and fingerprint. Suppressed findings are
-//! `result: skip`, `scored: false`, with the justification. Passing checks
+//! `result: skip`, `scored: false`, with the justification. Rules that were
+//! not evaluated are `skip` results of the cluster-wide report, the reason
+//! as the message and `properties.notEvaluated` (how many subjects), and
+//! count in its `summary.skip`. Passing checks
 //! are counted in `summary.pass` (per namespace, and cluster-wide for
 //! cluster-scoped objects and cluster checks) but not listed one by one: a
 //! large cluster passes a million checks. A namespace whose objects all
@@ -18,7 +21,7 @@
 //!
 //! Output is multi-document YAML for `kubectl apply -f -`.
 
-use super::{FindingOut, Report};
+use super::{FindingOut, Report, RuleOut};
 use crate::catalog::Severity;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -67,22 +70,26 @@ pub const REPORT_NAME: &str = "kready";
 pub fn build(report: &Report, api: PolicyReportApi) -> Vec<Value> {
     reports(report, api)
         .into_iter()
-        .map(|(kind, ns, findings)| {
-            let mut doc = head(api, kind, ns, &findings, report);
-            doc.insert(
-                "results".into(),
-                Value::Array(findings.iter().map(|f| result(api, f)).collect()),
-            );
+        .map(|(kind, ns, findings, unevaluated)| {
+            let mut doc = head(api, kind, ns, &findings, unevaluated.len(), report);
+            let results = findings.iter().map(|f| result(api, f)).chain(unevaluated);
+            doc.insert("results".into(), Value::Array(results.collect()));
             Value::Object(doc)
         })
         .collect()
 }
 
-/// Each report's kind, namespace and findings, in `build`'s order.
-fn reports(
-    report: &Report,
-    api: PolicyReportApi,
-) -> Vec<(&'static str, Option<&str>, Vec<&FindingOut>)> {
+/// One report: its kind, namespace, findings, and the results for rules
+/// not evaluated (only in the cluster-wide report).
+type Parts<'a> = (
+    &'static str,
+    Option<&'a str>,
+    Vec<&'a FindingOut>,
+    Vec<Value>,
+);
+
+/// Each report's parts, in `build`'s order.
+fn reports(report: &Report, api: PolicyReportApi) -> Vec<Parts<'_>> {
     let mut by_ns: BTreeMap<&str, Vec<&FindingOut>> = report
         .passes
         .by_namespace
@@ -99,10 +106,40 @@ fn reports(
     let (kind, cluster_kind) = api.kinds();
     let mut out: Vec<_> = by_ns
         .into_iter()
-        .map(|(ns, fs)| (kind, Some(ns), fs))
+        .map(|(ns, fs)| (kind, Some(ns), fs, Vec::new()))
         .collect();
-    out.push((cluster_kind, None, cluster));
+    out.push((cluster_kind, None, cluster, not_evaluated(report, api)));
     out
+}
+
+/// Rules not evaluated, with the reason as the message: `skip` results of
+/// the cluster-wide report, `properties.notEvaluated` the number of
+/// subjects, so the reports never pass for a complete scan.
+fn not_evaluated(report: &Report, api: PolicyReportApi) -> Vec<Value> {
+    let rules: BTreeMap<&str, &RuleOut> = report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    report
+        .coverage
+        .not_evaluated
+        .iter()
+        .map(|n| {
+            let mut r = Map::new();
+            r.insert("source".into(), json!("kready"));
+            r.insert("policy".into(), json!(n.rule));
+            let rule = rules.get(n.rule.as_str());
+            let mut props = Map::new();
+            if let Some(rule) = rule {
+                r.insert("category".into(), json!(rule.pillar.as_str()));
+                r.insert("severity".into(), json!(api.severity(rule.severity)));
+                props.insert("title".into(), json!(rule.title));
+            }
+            r.insert("result".into(), json!("skip"));
+            r.insert("scored".into(), json!(false));
+            r.insert("message".into(), json!(n.reason));
+            props.insert("notEvaluated".into(), json!(n.count.to_string()));
+            r.insert("properties".into(), Value::Object(props));
+            Value::Object(r)
+        })
+        .collect()
 }
 
 /// A namespace-scope finding belongs to its namespace's report, even when
@@ -119,6 +156,7 @@ fn head(
     kind: &str,
     ns: Option<&str>,
     findings: &[&FindingOut],
+    unevaluated: usize,
     report: &Report,
 ) -> Map<String, Value> {
     let mut meta = Map::new();
@@ -158,7 +196,7 @@ fn head(
             "fail": findings.len() - skipped,
             "warn": 0,
             "error": 0,
-            "skip": skipped,
+            "skip": skipped + unevaluated,
         }),
     );
     doc
@@ -238,25 +276,23 @@ const BATCH: usize = 1 << 16;
 /// and dropped in turn.
 pub fn write(report: &Report, api: PolicyReportApi, out: &mut dyn Write) -> std::io::Result<()> {
     let mut text = String::new();
-    for (kind, ns, findings) in reports(report, api) {
+    for (kind, ns, findings, unevaluated) in reports(report, api) {
         text.push_str("---\n");
-        emit_block(
-            &Value::Object(head(api, kind, ns, &findings, report)),
-            0,
-            &mut text,
-        );
-        if findings.is_empty() {
+        let head = head(api, kind, ns, &findings, unevaluated.len(), report);
+        emit_block(&Value::Object(head), 0, &mut text);
+        if findings.is_empty() && unevaluated.is_empty() {
             emit_entry("results", &Value::Array(Vec::new()), 0, &mut text);
-        } else {
-            // A sequence under a key sits at the key's indent: each result
-            // is emitted as a one-item sequence at 0.
-            text.push_str("results:\n");
-            for f in findings {
-                emit_block(&Value::Array(vec![result(api, f)]), 0, &mut text);
-                if text.len() >= BATCH {
-                    out.write_all(text.as_bytes())?;
-                    text.clear();
-                }
+            continue;
+        }
+        // A sequence under a key sits at the key's indent: each result is
+        // emitted as a one-item sequence at 0.
+        text.push_str("results:\n");
+        let results = findings.iter().map(|f| result(api, f)).chain(unevaluated);
+        for r in results {
+            emit_block(&Value::Array(vec![r]), 0, &mut text);
+            if text.len() >= BATCH {
+                out.write_all(text.as_bytes())?;
+                text.clear();
             }
         }
     }
