@@ -102,7 +102,7 @@ cmd_scan() {
   [ -z "${INPUT_FAIL_ON:-}" ] || args+=(--fail-on "$INPUT_FAIL_ON")
   [ -z "${INPUT_MIN_SCORE:-}" ] || args+=(--min-score "$INPUT_MIN_SCORE")
   # A limit in `args` wins over the input's default (kready refuses the flag twice).
-  if [ -n "${INPUT_SARIF_MAX_RESULTS:-}" ] && [[ " ${INPUT_ARGS:-}" != *" --sarif-max-results"* ]]; then
+  if [ -n "${INPUT_SARIF_MAX_RESULTS:-}" ] && ! [[ "${INPUT_ARGS:-}" =~ (^|[[:space:]])--sarif-max-results ]]; then
     args+=(--sarif-max-results "$INPUT_SARIF_MAX_RESULTS")
   fi
   if [ -n "${INPUT_ARGS:-}" ]; then

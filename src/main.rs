@@ -594,8 +594,7 @@ fn write_report(
         let text = match format {
             Format::Json => return report::json::write(report, out),
             Format::Sarif => {
-                let max = args.sarif_max_results;
-                let omitted = max.map_or(0, |m| report.findings.len().saturating_sub(m));
+                let omitted = report::sarif::write(report, args.sarif_max_results, out)?;
                 if omitted > 0 {
                     eprintln!(
                         "kready: the SARIF report holds {} of {} findings (--sarif-max-results): \
@@ -604,7 +603,7 @@ fn write_report(
                         report.findings.len()
                     );
                 }
-                return report::sarif::write(report, max, out);
+                return Ok(());
             }
             Format::Policyreport => {
                 return report::policyreport::write(report, args.policyreport_api, out)

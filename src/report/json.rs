@@ -106,7 +106,7 @@ pub(super) fn array<F: Sync>(
         }
     }
     out.write_all(b"\n")?;
-    out.write_all(&pad.as_bytes()[2..])?;
+    out.write_all("  ".repeat(level.saturating_sub(1)).as_bytes())?;
     out.write_all(b"]")
 }
 

@@ -22,7 +22,7 @@
 //! Output is multi-document YAML for `kubectl apply -f -`.
 
 use super::{FindingOut, Report, RuleOut};
-use crate::catalog::Severity;
+use crate::catalog::{Pillar, Severity};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -122,24 +122,46 @@ fn not_evaluated(report: &Report, api: PolicyReportApi) -> Vec<Value> {
         .not_evaluated
         .iter()
         .map(|n| {
-            let mut r = Map::new();
-            r.insert("source".into(), json!("kready"));
-            r.insert("policy".into(), json!(n.rule));
             let rule = rules.get(n.rule.as_str());
+            let mut r = entry(
+                api,
+                &n.rule,
+                rule.map(|r| (r.pillar, r.severity)),
+                true,
+                &n.reason,
+            );
             let mut props = Map::new();
             if let Some(rule) = rule {
-                r.insert("category".into(), json!(rule.pillar.as_str()));
-                r.insert("severity".into(), json!(api.severity(rule.severity)));
                 props.insert("title".into(), json!(rule.title));
             }
-            r.insert("result".into(), json!("skip"));
-            r.insert("scored".into(), json!(false));
-            r.insert("message".into(), json!(n.reason));
             props.insert("notEvaluated".into(), json!(n.count.to_string()));
             r.insert("properties".into(), Value::Object(props));
             Value::Object(r)
         })
         .collect()
+}
+
+/// What every result starts with, in this order: source, policy, the
+/// rule's pillar and severity (when known), `skip` (not scored) or `fail`,
+/// and the message.
+fn entry(
+    api: PolicyReportApi,
+    policy: &str,
+    rule: Option<(Pillar, Severity)>,
+    skip: bool,
+    message: &str,
+) -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert("source".into(), json!("kready"));
+    r.insert("policy".into(), json!(policy));
+    if let Some((pillar, severity)) = rule {
+        r.insert("category".into(), json!(pillar.as_str()));
+        r.insert("severity".into(), json!(api.severity(severity)));
+    }
+    r.insert("result".into(), json!(if skip { "skip" } else { "fail" }));
+    r.insert("scored".into(), json!(!skip));
+    r.insert("message".into(), json!(message));
+    r
 }
 
 /// A namespace-scope finding belongs to its namespace's report, even when
@@ -231,21 +253,14 @@ fn result(api: PolicyReportApi, f: &FindingOut) -> Value {
             prop("until", u.clone());
         }
     }
-    let mut r = Map::new();
-    r.insert("source".into(), json!("kready"));
-    r.insert("policy".into(), json!(f.rule_id));
-    r.insert("category".into(), json!(f.pillar.as_str()));
-    r.insert("severity".into(), json!(api.severity(f.severity)));
-    r.insert(
-        "result".into(),
-        json!(if f.suppression.is_some() {
-            "skip"
-        } else {
-            "fail"
-        }),
+    let skip = f.suppression.is_some();
+    let mut r = entry(
+        api,
+        f.rule_id,
+        Some((f.pillar, f.severity)),
+        skip,
+        &f.message,
     );
-    r.insert("scored".into(), json!(f.suppression.is_none()));
-    r.insert("message".into(), json!(f.message));
     let resource = match (&f.object, &f.namespace) {
         (Some(o), _) => {
             let mut m = Map::new();

@@ -177,8 +177,14 @@ fn result(f: &FindingOut, index: &BTreeMap<&str, i64>) -> sarif::Result {
 
 /// The SARIF document with the given results (all of them, or none when
 /// `write` streams them).
-/// `omitted`: findings left out by a cap on the results.
-fn document_with(report: &Report, results: Vec<sarif::Result>, omitted: usize) -> sarif::Sarif {
+/// `omitted`: findings left out by a cap on the results; `index`: see
+/// `rule_indexes`.
+fn document_with(
+    report: &Report,
+    results: Vec<sarif::Result>,
+    omitted: usize,
+    index: &BTreeMap<&str, i64>,
+) -> sarif::Sarif {
     let driver = sarif::ToolComponent::builder()
         .name("kready")
         .version(report.tool.version)
@@ -204,7 +210,6 @@ fn document_with(report: &Report, results: Vec<sarif::Result>, omitted: usize) -
         );
         notes.push(notification(text, sarif::ResultLevel::Warning, None));
     }
-    let index = rule_indexes(report);
     for n in &report.coverage.not_evaluated {
         let times = if n.count > 1 {
             format!(" (×{})", n.count)
@@ -247,11 +252,6 @@ fn document_with(report: &Report, results: Vec<sarif::Result>, omitted: usize) -
         .build()
 }
 
-/// How many results of one run GitHub code scanning stores (it rejects a
-/// run of over 25,000): what the GitHub Action passes to
-/// `--sarif-max-results`, so that kready, not the upload, picks them.
-pub const GITHUB_STORED_RESULTS: usize = 5_000;
-
 /// The findings a SARIF file holds when it may hold at most `max`: open
 /// findings before suppressed ones, the most severe first, earlier in the
 /// report first; kept in the report's order.
@@ -289,7 +289,7 @@ pub fn document(report: &Report, max_results: Option<usize>) -> sarif::Sarif {
     let kept = kept(&report.findings, max_results);
     let omitted = report.findings.len() - kept.len();
     let results = kept.into_iter().map(|f| result(f, &index)).collect();
-    document_with(report, results, omitted)
+    document_with(report, results, omitted, &index)
 }
 
 /// Where the results go in the text of a document made with none: the
@@ -301,21 +301,22 @@ const RESULTS: &str = "\n      \"results\": []";
 /// `serde_json::to_writer_pretty(&document(report, max_results))` plus a line break
 /// would write it (a test holds it to that), with the results made and
 /// rendered in parallel batches: a scan with 100,000 findings never holds
-/// all their SARIF values or the whole text at once.
+/// all their SARIF values or the whole text at once. Returns how many
+/// findings the cap left out.
 pub fn write(
     report: &Report,
     max_results: Option<usize>,
     out: &mut dyn Write,
-) -> std::io::Result<()> {
+) -> std::io::Result<usize> {
     let kept = kept(&report.findings, max_results);
     let omitted = report.findings.len() - kept.len();
-    let frame = serde_json::to_string_pretty(&document_with(report, Vec::new(), omitted))
+    let index = rule_indexes(report);
+    let frame = serde_json::to_string_pretty(&document_with(report, Vec::new(), omitted, &index))
         .map_err(std::io::Error::from)?;
     let at = frame
         .find(RESULTS)
         .ok_or_else(|| std::io::Error::other("the SARIF document has no place for its results"))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    let index = rule_indexes(report);
     // Up to `"results": `, then the array in place of `[]`, then the rest.
     let (head, tail) = frame.as_bytes().split_at(at + RESULTS.len());
     out.write_all(&head[..head.len() - "[]".len()])?;
@@ -324,14 +325,15 @@ pub fn write(
     })?;
     out.write_all(tail)?;
     out.write_all(b"\n")?;
-    out.flush()
+    out.flush()?;
+    Ok(omitted)
 }
 
 /// The whole document, every finding a result.
 pub fn render(report: &Report) -> String {
     let mut buf = Vec::new();
     match write(report, None, &mut buf) {
-        Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+        Ok(_) => String::from_utf8(buf).unwrap_or_default(),
         Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
     }
 }
