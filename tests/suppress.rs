@@ -352,11 +352,8 @@ fn namespace_findings_follow_the_namespace_not_a_workload() {
 /// every cap.
 #[test]
 fn sarif_cap_keeps_open_and_severe_findings_first() {
-    let files = [fixture("annotations.yaml")];
-    let settings = Settings::default();
-    let all = scan::select_rules(&Selection::default(), &settings).unwrap();
-    let paths = vec![files[0].display().to_string()];
-    let mut s = scan::scan_paths(&paths, &settings, all, &Limits::default());
+    // Every rule (no `--only`): findings of several severities.
+    let (mut s, settings) = scan(&[fixture("annotations.yaml")], &[]);
     suppress::apply(&mut s, &[], &Options::new(today()));
     let report = s.report(&settings);
     let fs = &report.findings;
